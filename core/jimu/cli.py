@@ -1,0 +1,315 @@
+"""The ``jimu`` command: serve, worker, scheduler, migrate, tenants, users, plugins, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table as RichTable
+
+from jimu.kernel import Kernel
+from jimu_sdk.errors import JimuError
+
+app = typer.Typer(help="积木 Jimu — plugin-based SCRM platform", no_args_is_help=True)
+tenant_app = typer.Typer(help="Manage tenants", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users", no_args_is_help=True)
+plugins_app = typer.Typer(help="List, enable and disable plugins", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(user_app, name="user")
+app.add_typer(plugins_app, name="plugins")
+
+console = Console()
+T = TypeVar("T")
+
+
+def _kernel() -> Kernel:
+    kernel = Kernel()
+    kernel.load_plugins()
+    for name, broken in kernel.plugins.broken.items():
+        console.print(f"[yellow]plugin {name} is broken:[/] {broken.error}")
+    return kernel
+
+
+def _run(work: Callable[[Kernel], Awaitable[T]]) -> T:
+    async def main() -> T:
+        kernel = _kernel()
+        kernel.db.activate()
+        try:
+            return await work(kernel)
+        finally:
+            await kernel.flush_failures()
+            await kernel.db.close()
+
+    try:
+        return asyncio.run(main())
+    except JimuError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(2) from exc
+
+
+async def _tenant_id(slug: str) -> int:
+    from jimu.db.tables import Tenant
+
+    row = await Tenant.select(Tenant.id).where(Tenant.slug == slug).first()
+    if row is None:
+        raise JimuError(f"no tenant with code {slug!r}; see `jimu tenant list`")
+    return row["id"]
+
+
+# ------------------------------------------------------------------------------ database
+
+
+async def migrate_all(kernel: Kernel, *, backwards: bool = False) -> list[str]:
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+
+    kernel.db.activate()
+    names = BaseMigrationManager().get_sorted_app_names()
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("migrating" if not backwards else "reverting",
+                                 total=len(names))
+
+        def step(name: str) -> None:
+            progress.update(task, description=f"{'reverting' if backwards else 'migrating'} "
+                                              f"{name}")
+            progress.advance(task)
+
+        done = await kernel.db.migrate(backwards=backwards, progress=step)
+    return done
+
+
+@app.command()
+def migrate(backwards: Annotated[bool, typer.Option(
+        "--backwards", help="Undo every migration of every app (asks for confirmation)")] = False,
+            yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False) -> None:
+    """Apply the migrations of core and every installed plugin (or undo them all)."""
+    if backwards and not yes:
+        typer.confirm("This drops every Jimu table and its data. Continue?", abort=True)
+    names = _run(lambda k: migrate_all(k, backwards=backwards))
+    console.print(f"[green]{'reverted' if backwards else 'migrated'}:[/] {', '.join(names)}")
+
+
+# ------------------------------------------------------------------------------ processes
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          migrate_first: Annotated[bool, typer.Option(
+              "--migrate/--no-migrate", help="Apply migrations before serving")] = True,
+          reload: bool = False) -> None:
+    """Serve the web app and API (with in-process jobs unless BROKER_URL is set)."""
+    import uvicorn
+
+    from jimu.logs import configure_logging
+
+    if migrate_first:
+        _run(migrate_all)
+    configure_logging(os.environ.get("JIMU_LOG_LEVEL", "INFO"))
+    console.print(f"[green]Jimu[/] on http://{host}:{port}  (API: http://{host}:{port}/schema)")
+    uvicorn.run("jimu.asgi:app", host=host, port=port, reload=reload, log_config=None,
+                lifespan="on")
+
+
+async def _run_until_signalled(kernel: Kernel, *, worker: bool, scheduler: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await kernel.start(worker=worker, scheduler=scheduler)
+    try:
+        await stop.wait()
+    finally:
+        await kernel.stop()
+
+
+@app.command()
+def worker(threads: Annotated[int, typer.Option(help="worker threads")] = 4) -> None:
+    """Run a job worker against BROKER_URL (scale by starting more)."""
+    from jimu.logs import configure_logging
+
+    configure_logging(os.environ.get("JIMU_LOG_LEVEL", "INFO"))
+
+    async def main() -> None:
+        kernel = _kernel()
+        kernel.jobs.declare_actors()
+        kernel.jobs.start_worker(threads=threads)
+        await _run_until_signalled(kernel, worker=False, scheduler=False)
+
+    asyncio.run(main())
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler: due timers, cron schedules and the outbox relay."""
+    from jimu.logs import configure_logging
+
+    configure_logging(os.environ.get("JIMU_LOG_LEVEL", "INFO"))
+    asyncio.run(_run_until_signalled(_kernel(), worker=False, scheduler=True))
+
+
+# ------------------------------------------------------------------------------ tenants, users
+
+
+@tenant_app.command("create")
+def tenant_create(slug: str, name: Annotated[str, typer.Option(help="display name")],
+                  admin: Annotated[str, typer.Option(help="first admin's username")],
+                  password: Annotated[str, typer.Option(
+                      prompt=True, hide_input=True, confirmation_prompt=True,
+                      help="first admin's password")],
+                  plugin: Annotated[list[str] | None, typer.Option(
+                      help="plugin to enable (repeatable)")] = None) -> None:
+    """Create a tenant with its first admin."""
+    from jimu.services.tenants import create_tenant
+
+    async def work(kernel: Kernel) -> dict[str, Any]:
+        async with kernel.tenant_scope(None):
+            return await create_tenant(kernel, slug=slug, name=name, admin_username=admin,
+                                       admin_password=password, plugins=plugin or [])
+
+    row = _run(work)
+    console.print(f"[green]created tenant[/] {row['slug']} (id {row['id']}), admin {admin}")
+
+
+@tenant_app.command("list")
+def tenant_list() -> None:
+    """List tenants."""
+    from jimu.db.tables import Tenant
+
+    async def work(kernel: Kernel) -> list[dict[str, Any]]:
+        return await Tenant.select().order_by(Tenant.id)
+
+    table = RichTable("id", "code", "name", "status")
+    for row in _run(work):
+        table.add_row(str(row["id"]), row["slug"], row["name"], row["status"])
+    console.print(table)
+
+
+@user_app.command("create")
+def user_create(username: str,
+                password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                                      confirmation_prompt=True)],
+                tenant: Annotated[str | None, typer.Option(help="tenant code")] = None,
+                role: str = "staff",
+                platform_operator: Annotated[bool, typer.Option(
+                    "--platform-operator", help="a platform operator (no tenant)")] = False
+                ) -> None:
+    """Create a user in a tenant, or a platform operator."""
+    from jimu.db.tables import Role, User
+    from jimu.services.auth import hash_password
+    from jimu.services.tenants import check_username
+
+    if platform_operator == (tenant is not None):
+        console.print("[red]error:[/] give either --tenant or --platform-operator")
+        raise typer.Exit(2)
+
+    async def work(kernel: Kernel) -> int:
+        check_username(username)
+        tenant_id = await _tenant_id(tenant) if tenant else None
+        async with kernel.tenant_scope(tenant_id):
+            if await User.exists().where(User.username == username):
+                raise JimuError(f"the username {username!r} is taken")
+            if tenant_id is not None and not await Role.scoped_count().where(Role.name == role):
+                raise JimuError(f"no role {role!r} in tenant {tenant}")
+            user = User(tenant_id=tenant_id, username=username, display_name=username,
+                        password_hash=hash_password(password),
+                        role="operator" if platform_operator else role,
+                        is_platform_operator=platform_operator)
+            await user.save()
+            return user.id
+
+    console.print(f"[green]created user[/] {username} (id {_run(work)})")
+
+
+# ------------------------------------------------------------------------------ plugins
+
+
+@plugins_app.command("list")
+def plugins_list(tenant: Annotated[str | None, typer.Option(
+        help="show which plugins this tenant has on")] = None) -> None:
+    """Installed plugins (and broken ones)."""
+
+    async def work(kernel: Kernel) -> tuple[Kernel, frozenset[str] | None]:
+        if tenant is None:
+            return kernel, None
+        tenant_id = await _tenant_id(tenant)
+        async with kernel.tenant_scope(tenant_id, write=False):
+            return kernel, (await kernel.tenant_state(tenant_id)).enabled
+
+    kernel, enabled = _run(work)
+    table = RichTable("plugin", "version", "title", "depends", "status")
+    for slug, plugin in sorted(kernel.plugins.plugins.items()):
+        status = "ok" if enabled is None else ("on" if slug in enabled else "off")
+        table.add_row(slug, plugin.meta.version,
+                      f"{plugin.meta.title['zh-CN']} / {plugin.meta.title['en']}",
+                      ", ".join(plugin.meta.depends), status)
+    for name, broken in sorted(kernel.plugins.broken.items()):
+        table.add_row(name, "", "", "", f"[red]broken[/]: {broken.error}")
+    console.print(table)
+
+
+@plugins_app.command("enable")
+def plugins_enable(slug: str, tenant: Annotated[str, typer.Option(help="tenant code")],
+                   no_dependencies: bool = False) -> None:
+    """Enable a plugin for a tenant (with its dependencies unless --no-dependencies)."""
+    from jimu.services.tenants import enable_plugin
+
+    async def work(kernel: Kernel) -> list[str]:
+        tenant_id = await _tenant_id(tenant)
+        async with kernel.tenant_scope(tenant_id):
+            return await enable_plugin(kernel, slug, with_dependencies=not no_dependencies)
+
+    newly = _run(work)
+    console.print(f"[green]enabled:[/] {', '.join(newly) or 'nothing (already on)'}")
+
+
+@plugins_app.command("disable")
+def plugins_disable(slug: str, tenant: Annotated[str, typer.Option(help="tenant code")]
+                    ) -> None:
+    """Disable a plugin for a tenant (refused while another enabled plugin needs it)."""
+    from jimu.services.tenants import disable_plugin
+
+    async def work(kernel: Kernel) -> bool:
+        tenant_id = await _tenant_id(tenant)
+        async with kernel.tenant_scope(tenant_id):
+            return await disable_plugin(kernel, slug)
+
+    console.print("[green]disabled[/]" if _run(work) else "already off")
+
+
+# ------------------------------------------------------------------------------ demo
+
+
+@app.command()
+def demo(password: Annotated[str | None, typer.Option(
+        help="password for the demo logins (default: a new random one)")] = None) -> None:
+    """Create (or refresh) the demo tenant and print its logins."""
+    from jimu.demo import ensure_demo
+
+    secret = password or secrets.token_urlsafe(9)
+
+    async def work(kernel: Kernel) -> dict[str, str]:
+        with Progress(TextColumn("{task.description}"), BarColumn(), console=console,
+                      transient=True) as progress:
+            task = progress.add_task("demo tenant", total=None)
+
+            def step(label: str) -> None:
+                progress.update(task, description=label)
+
+            return await ensure_demo(kernel, secret, progress=step)
+
+    logins = _run(work)
+    console.print("[bold green]Demo ready.[/] Sign in at http://127.0.0.1:8000")
+    for role, username in logins.items():
+        console.print(f"  {role:>18}: [bold]{username}[/] / [bold]{secret}[/]")
+
+
+def main() -> None:
+    app()

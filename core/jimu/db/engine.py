@@ -1,0 +1,140 @@
+"""Database engines and the one transaction shape every request, job and timer uses.
+
+SQLite (the embedded default) gets one connection per transaction, WAL, and ``IMMEDIATE``
+transactions for writes so concurrent writers queue instead of failing with "database locked"
+(STACK_NOTES §5, §7). PostgreSQL gets an asyncpg pool per event loop, because the web app and the
+dramatiq worker run on different loops and a pool cannot cross loops (STACK_NOTES §7).
+
+On PostgreSQL each transaction also drops to the application role (which owns no table) and sets
+``app.tenant_id`` transaction-locally; the row-level-security policies read it and fail closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+APP_ROLE = "jimu_app"
+
+
+class LoopLocalPostgresEngine(PostgresEngine):
+    """A ``PostgresEngine`` whose connection pool belongs to the event loop that uses it."""
+
+    def __init__(self, config: dict[str, Any], pool_size: int = 10) -> None:
+        self._pools: dict[int, Any] = {}
+        self._pool_size = pool_size
+        super().__init__(config=config)
+
+    @property  # type: ignore[override]
+    def pool(self) -> Any:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return self._pools.get(id(loop))
+
+    @pool.setter
+    def pool(self, value: Any) -> None:  # piccolo's __init__ assigns None; pools are per loop
+        if value is not None:
+            self._pools[id(asyncio.get_running_loop())] = value
+
+    async def ensure_pool(self) -> None:
+        if self.pool is None:
+            import asyncpg
+
+            pool = await asyncpg.create_pool(
+                **self.config, min_size=1, max_size=self._pool_size
+            )
+            self._pools[id(asyncio.get_running_loop())] = pool
+
+    async def close_pool(self) -> None:
+        """Close this loop's pool gracefully and terminate the pools of other loops."""
+        pool = self.pool
+        if pool is not None:
+            del self._pools[id(asyncio.get_running_loop())]
+            await pool.close()
+        for other in self._pools.values():
+            other.terminate()  # their loops (e.g. a stopped worker's) can no longer run them
+        self._pools.clear()
+
+
+def default_sqlite_path() -> Path:
+    return Path(os.environ.get("JIMU_DATA_DIR", "var")) / "jimu.sqlite3"
+
+
+def engine_from_url(url: str | None, *, pool_size: int = 10) -> Engine:
+    """``sqlite:///path`` / a bare path, or ``postgres://user@host:port/db``."""
+    if not url:
+        url = f"sqlite:///{default_sqlite_path()}"
+    parsed = urlparse(url)
+    if parsed.scheme in ("postgres", "postgresql"):
+        config: dict[str, Any] = {
+            "host": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "user": unquote(parsed.username or "postgres"),
+            "database": (parsed.path or "/postgres").lstrip("/") or "postgres",
+        }
+        if parsed.password:
+            config["password"] = unquote(parsed.password)
+        return LoopLocalPostgresEngine(config=config, pool_size=pool_size)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path
+    elif parsed.scheme == "":
+        path = url
+    else:
+        raise ValueError(
+            f"DATABASE_URL scheme {parsed.scheme!r} is not supported; use sqlite:///path "
+            "or postgres://user@host:port/database"
+        )
+    if path == ":memory:":
+        raise ValueError("an in-memory SQLite database does not persist between queries; "
+                         "use a file path")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteEngine(path=path, timeout=60)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return isinstance(engine, PostgresEngine)
+
+
+@asynccontextmanager
+async def transaction(
+    engine: Engine, *, write: bool = True, use_app_role: bool = True
+) -> AsyncIterator[Any]:
+    """One database transaction; nested calls join the outer one."""
+    current = engine.current_transaction.get()
+    if current is not None:
+        yield current
+        return
+    if isinstance(engine, LoopLocalPostgresEngine):
+        await engine.ensure_pool()
+        async with engine.transaction() as tx:
+            if use_app_role:
+                await tx.connection.execute(f"SET LOCAL ROLE {APP_ROLE}")
+            yield tx
+    elif isinstance(engine, SQLiteEngine):
+        kind = TransactionType.immediate if write else TransactionType.deferred
+        async with engine.transaction(transaction_type=kind) as tx:
+            yield tx
+    else:  # pragma: no cover - only the two engines above are configured
+        async with engine.transaction() as tx:
+            yield tx
+
+
+async def set_tenant(engine: Engine, tenant_id: int | None) -> None:
+    """Tell the row-level-security policies which tenant this transaction acts for."""
+    tx = engine.current_transaction.get()
+    if tx is None or not is_postgres(engine):
+        return
+    await tx.connection.execute(
+        "SELECT set_config('app.tenant_id', $1, true)", "" if tenant_id is None else str(tenant_id)
+    )

@@ -1,0 +1,189 @@
+"""Core tables.
+
+Two kinds: *platform* tables that core code alone reaches, each read through an explicit tenant
+filter (tenants, users, sessions, API tokens, outbox, timers, hook failures, the national region
+list), and *tenant-owned* tables (``TenantScoped``) that plugins and APIs read through the
+scoped query builders, with row-level security as a second wall on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from jimu_sdk.tables import TenantScoped
+
+# ----------------------------------------------------------------------------- platform tables
+
+
+class Tenant(Table, tablename="core_tenant"):
+    slug = Varchar(length=63, unique=True)
+    name = Varchar(length=200)
+    status = Varchar(length=16, default="active")  # active | suspended
+    template = Varchar(length=63, default="", required=False)
+    timezone = Varchar(length=63, default="Asia/Shanghai")
+    locale = Varchar(length=16, default="zh-CN")
+    config_version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(Table, tablename="core_user"):
+    tenant_id = Integer(null=True, index=True)  # NULL: platform operator
+    username = Varchar(length=150, unique=True)
+    display_name = Varchar(length=200, default="")
+    email = Varchar(length=254, default="")
+    password_hash = Varchar(length=255, secret=True)
+    role = Varchar(length=63, default="staff")
+    partner_id = Integer(null=True, default=None)
+    is_platform_operator = Boolean(default=False)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class UserSession(Table, tablename="core_session"):
+    token_hash = Varchar(length=64, unique=True)
+    user_id = Integer(index=True)
+    csrf_token = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+
+
+class ApiToken(Table, tablename="core_api_token"):
+    tenant_id = Integer(index=True)
+    name = Varchar(length=100)
+    prefix = Varchar(length=16)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    scopes = JSON(default=[])
+    created_by = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+
+
+class OutboxEvent(Table, tablename="core_outbox"):
+    tenant_id = Integer(null=True, index=True)
+    event_type = Varchar(length=100)
+    payload = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+    dispatched_at = Timestamptz(null=True, default=None, index=True)
+
+
+class ProcessedMessage(Table, tablename="core_processed_message"):
+    key = Varchar(length=255, unique=True)
+    processed_at = Timestamptz(default=TimestamptzNow())
+
+
+class Timer(Table, tablename="core_timer"):
+    """A durable "run this job at T": claimed when due, so work grows with what is due."""
+
+    tenant_id = Integer(null=True, index=True)
+    job = Varchar(length=150)
+    args = JSON(default={})
+    due_at = Timestamptz(index=True)
+    key = Varchar(length=255, null=True, default=None, unique=True)
+    status = Varchar(length=16, default="pending", index=True)  # pending|running|done|failed|cancelled
+    attempts = Integer(default=0)
+    claimed_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+
+
+class ScheduleState(Table, tablename="core_schedule_state"):
+    name = Varchar(length=255, unique=True)
+    cron = Varchar(length=100)
+    next_run_at = Timestamptz()
+
+
+class HookFailure(Table, tablename="core_hook_failure"):
+    tenant_id = Integer(null=True, index=True)
+    plugin = Varchar(length=100, index=True)
+    hook = Varchar(length=100)
+    kind = Varchar(length=16, default="error")  # error | timeout
+    error = Text()
+    traceback = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class Region(Table, tablename="core_region"):
+    """National administrative divisions (GB/T 2260), shared by every tenant, read-only."""
+
+    code = Varchar(length=12, unique=True)
+    name = Varchar(length=100)
+    parent_code = Varchar(length=12, null=True, default=None, index=True)
+    level = Varchar(length=16, index=True)  # province | city | district
+
+
+# ----------------------------------------------------------------------------- tenant-owned
+
+
+class PluginConfig(TenantScoped, Table, tablename="core_plugin_config"):
+    tenant_unique = (("plugin",),)
+    plugin = Varchar(length=100)
+    enabled = Boolean(default=False)
+    settings = JSON(default={})
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Role(TenantScoped, Table, tablename="core_role"):
+    tenant_unique = (("name",),)
+    name = Varchar(length=63)
+    title = JSON(default={})
+    permissions = JSON(default=[])
+    builtin = Boolean(default=False)
+
+
+class Partner(TenantScoped, Table, tablename="core_partner"):
+    """An organisation the tenant works with: dealer (总代/一级/二级), store, installer …"""
+
+    tenant_unique = (("code",),)
+    code = Varchar(length=63)
+    name = Varchar(length=200)
+    kind = Varchar(length=32, default="dealer")
+    level = Varchar(length=32, default="")
+    parent_id = Integer(null=True, default=None, index=True)
+    region_code = Varchar(length=12, default="")
+    contact_phone = Varchar(length=32, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Customer(TenantScoped, Table, tablename="core_customer"):
+    """A person the tenant serves; channels and plugins attach their facts to it."""
+
+    name = Varchar(length=200)
+    phone = Varchar(length=32, default="", index=True)
+    email = Varchar(length=254, default="")
+    level = Varchar(length=32, default="regular")
+    partner_id = Integer(null=True, default=None, index=True)
+    region_code = Varchar(length=12, default="")
+    tags = JSON(default=[])
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEntry(TenantScoped, Table, tablename="core_audit"):
+    user_id = Integer(null=True, default=None)
+    username = Varchar(length=150, default="")
+    action = Varchar(length=100, index=True)
+    target = Varchar(length=255, default="")
+    before = JSON(default=None, null=True)
+    after = JSON(default=None, null=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+PLATFORM_TABLES: list[type[Table]] = [
+    Tenant, User, UserSession, ApiToken, OutboxEvent, ProcessedMessage, Timer, ScheduleState,
+    HookFailure, Region,
+]
+TENANT_TABLES: list[type[Table]] = [PluginConfig, Role, Partner, Customer, AuditEntry]
+ALL_TABLES = PLATFORM_TABLES + TENANT_TABLES

@@ -1,0 +1,85 @@
+"""The demo tenant: partners, customers and every installed plugin's sample data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from jimu.db.tables import Customer, Partner, Tenant, User
+from jimu.jobs import await_maybe
+from jimu.services.auth import hash_password
+from jimu.services.tenants import create_tenant
+
+if TYPE_CHECKING:
+    from jimu.kernel import Kernel
+
+DEMO_SLUG = "demo"
+LOGINS = {
+    "platform operator": "operator",
+    "tenant admin": "demo-admin",
+    "staff": "demo-staff",
+    "partner (dealer)": "demo-dealer",
+}
+
+PARTNERS = [
+    # code, name, kind, level, parent code, region
+    ("HB-ZD", "华北总代·北京京联商贸", "dealer", "general_agent", None, "110105"),
+    ("HB-YJ-TJ", "天津津南一级代理", "dealer", "level1", "HB-ZD", "120112"),
+    ("HB-EJ-LF", "廊坊二级代理", "dealer", "level2", "HB-YJ-TJ", "131000"),
+    ("HN-ZD", "华南总代·广州粤通", "dealer", "general_agent", None, "440106"),
+    ("SH-PD-01", "浦东张江门店", "store", "", None, "310115"),
+    ("SZ-INST-01", "苏州工业园区安装服务商", "installer", "", None, "320571"),
+]
+
+CUSTOMERS = [
+    ("王芳", "13800138001", "gold", "SH-PD-01", "310115"),
+    ("李强", "13900139002", "platinum", "HB-ZD", "110105"),
+    ("张伟", "13700137003", "regular", "HB-EJ-LF", "131000"),
+    ("陈静", "13600136004", "silver", "HN-ZD", "440106"),
+    ("刘洋", "13500135005", "regular", "SZ-INST-01", "320571"),
+    ("赵敏", "13400134006", "gold", "HB-YJ-TJ", "120112"),
+]
+
+
+async def ensure_demo(kernel: Kernel, password: str,
+                      progress: Callable[[str], None] = lambda _: None) -> dict[str, str]:
+    """Create the demo tenant once; on later runs only reset the demo logins' password."""
+    password_hash = hash_password(password)
+    async with kernel.tenant_scope(None):
+        existing = await Tenant.select(Tenant.id).where(Tenant.slug == DEMO_SLUG).first()
+        if existing is not None:
+            progress("resetting demo passwords")
+            await User.update({User.password_hash: password_hash, User.is_active: True}
+                              ).where(User.username.is_in(list(LOGINS.values())))
+            return LOGINS
+        progress("creating the demo tenant")
+        if not await User.exists().where(User.username == LOGINS["platform operator"]):
+            await User.insert(User(username=LOGINS["platform operator"],
+                                   display_name="平台运营", password_hash=password_hash,
+                                   role="operator", is_platform_operator=True))
+        tenant = await create_tenant(
+            kernel, slug=DEMO_SLUG, name="积木演示企业", admin_username=LOGINS["tenant admin"],
+            admin_password=password, plugins=sorted(kernel.plugins.plugins))
+    async with kernel.tenant_scope(tenant["id"]):
+        progress("adding partners and customers")
+        ids: dict[str, int] = {}
+        for code, name, kind, level, parent, region in PARTNERS:
+            row = await Partner.scoped_insert(code=code, name=name, kind=kind, level=level,
+                                              parent_id=ids.get(parent or ""),
+                                              region_code=region)
+            ids[code] = row["id"]
+        for name, phone, level, partner, region in CUSTOMERS:
+            await Customer.scoped_insert(name=name, phone=f"+86{phone}", level=level,
+                                         partner_id=ids[partner], region_code=region, tags=[])
+        await User.insert(
+            User(tenant_id=tenant["id"], username=LOGINS["staff"], display_name="客服小周",
+                 password_hash=password_hash, role="staff"),
+            User(tenant_id=tenant["id"], username=LOGINS["partner (dealer)"],
+                 display_name="华北总代", password_hash=password_hash, role="partner",
+                 partner_id=ids["HB-ZD"]))
+        for slug, plugin in sorted(kernel.plugins.plugins.items()):
+            seeder = plugin.contributions.get("register_demo_data")
+            if seeder is not None:
+                progress(f"sample data of {slug}")
+                await await_maybe(seeder(tenant["id"]))
+    return LOGINS

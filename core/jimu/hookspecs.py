@@ -1,0 +1,354 @@
+"""Every hook Jimu core knows about. The hook reference (docs/hook-reference.md) is generated
+from this module; a test fails when a hook lacks a docstring, an example or a test.
+
+Two families:
+
+* **Contribution hooks** (``register_*``) run once at start-up for every *installed* plugin and
+  return what the plugin adds. Core calls each plugin's implementation separately, so each
+  contribution is attributed to its plugin and a failing one marks only that plugin as broken.
+* **Runtime hooks** run per request or event and reach only the plugins the acting tenant has
+  enabled. A raising or slow implementation is recorded as a hook failure and skipped, except on
+  money paths, which fail closed.
+
+Implementations take keyword arguments only and may accept a subset of the arguments below;
+an argument with a default value is never passed by pluggy, so do not give them defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from jimu_sdk.markers import hookspec
+from jimu_sdk.types import (
+    AdminPage,
+    BasePrice,
+    ChannelAdapter,
+    DemoSeeder,
+    EventHandler,
+    Job,
+    MenuItem,
+    NodeType,
+    Permission,
+    PriceContext,
+    PriceStep,
+    Schedule,
+    TagRule,
+    Translations,
+)
+
+CONTRIBUTION_HOOKS = (
+    "register_piccolo_app",
+    "register_routes",
+    "register_admin_pages",
+    "register_menu_items",
+    "register_template_dir",
+    "register_jobs",
+    "register_schedules",
+    "register_event_handlers",
+    "register_settings_schema",
+    "register_permissions",
+    "register_translations",
+    "register_demo_data",
+    "register_pricing_steps",
+    "register_workflow_nodes",
+    "register_channels",
+    "register_tag_rules",
+)
+RUNTIME_HOOKS = ("resolve_base_price", "customer_facts")
+FAIL_CLOSED_HOOKS = frozenset({"resolve_base_price"})
+
+
+# ================================================================= plumbing (contributions)
+
+
+@hookspec
+def register_piccolo_app() -> str | None:
+    """Name the plugin's piccolo app module: its tables and migrations.
+
+    Tables are prefixed with the plugin slug; tenant-owned tables mix in ``TenantScoped``.
+    Migrations run for every installed plugin (tenants switch behaviour, not schema).
+
+    Example::
+
+        @hookimpl
+        def register_piccolo_app():
+            return "jimu_followups.piccolo_app"
+    """
+
+
+@hookspec
+def register_routes() -> Sequence[Any] | None:
+    """Return litestar route handlers or controllers, mounted under ``/api/v1/<slug>``.
+
+    They answer 404 to tenants that have the plugin disabled. Raise ``jimu_sdk`` errors for bad
+    input; core turns them into JSON errors.
+
+    Example::
+
+        @get("/notes")
+        async def list_notes() -> list[dict]:
+            return await Note.scoped_select()
+
+        @hookimpl
+        def register_routes():
+            return [list_notes]
+    """
+
+
+@hookspec
+def register_admin_pages() -> Sequence[AdminPage] | None:
+    """Return admin pages, mounted under ``/admin/p/<slug>`` and guarded like routes.
+
+    Example::
+
+        @get("/", media_type=MediaType.HTML)
+        async def index() -> Template:
+            return Template("followups/index.html")
+
+        @hookimpl
+        def register_admin_pages():
+            return [AdminPage(handler=index, title=localized("跟进记录", "Follow-ups"))]
+    """
+
+
+@hookspec
+def register_menu_items() -> Sequence[MenuItem] | None:
+    """Return entries for the admin menu; shown only to tenants with the plugin enabled.
+
+    Example::
+
+        @hookimpl
+        def register_menu_items():
+            return [MenuItem(key="followups", title=localized("跟进", "Follow-ups"),
+                             href="/admin/p/followups/", permission="followups.read")]
+    """
+
+
+@hookspec
+def register_template_dir() -> str | None:
+    """Return the directory holding the plugin's jinja2 templates.
+
+    Templates must live under ``<dir>/<slug>/`` so one plugin cannot shadow another's.
+
+    Example::
+
+        @hookimpl
+        def register_template_dir():
+            return str(Path(__file__).parent / "templates")
+    """
+
+
+@hookspec
+def register_jobs() -> Sequence[Job] | None:
+    """Return background jobs; each becomes the dramatiq actor ``<slug>.<name>``.
+
+    A job runs ``run(tenant_id=..., **args)`` inside the tenant's scope and one transaction;
+    it must be safe to run twice (delivery is at least once).
+
+    Example::
+
+        async def remind(tenant_id, note_id):
+            ...
+
+        @hookimpl
+        def register_jobs():
+            return [Job(name="remind", run=remind, max_retries=3)]
+    """
+
+
+@hookspec
+def register_schedules() -> Sequence[Schedule] | None:
+    """Return cron schedules; at each due time the named job runs once per enabling tenant.
+
+    Example::
+
+        @hookimpl
+        def register_schedules():
+            return [Schedule(name="nightly-digest", cron="0 2 * * *", job="digest")]
+    """
+
+
+@hookspec
+def register_event_handlers() -> Sequence[EventHandler] | None:
+    """Return handlers of domain events (``customer.created``, …) from the outbox.
+
+    Handlers are retried with backoff and run at most once per event and handler.
+
+    Example::
+
+        async def greet(event):
+            await Note.scoped_insert(customer_id=event.payload["id"], body="欢迎")
+
+        @hookimpl
+        def register_event_handlers():
+            return [EventHandler(event_type="customer.created", name="greet", handle=greet)]
+    """
+
+
+@hookspec
+def register_settings_schema() -> type[msgspec.Struct] | None:
+    """Return a msgspec ``Struct`` describing the plugin's per-tenant settings.
+
+    Settings are validated against it when a tenant saves them; defaults come from the struct.
+
+    Example::
+
+        class Settings(msgspec.Struct):
+            reminder_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
+
+        @hookimpl
+        def register_settings_schema():
+            return Settings
+    """
+
+
+@hookspec
+def register_permissions() -> Sequence[Permission] | None:
+    """Return the permissions the plugin's routes check, with the roles that get them.
+
+    Example::
+
+        @hookimpl
+        def register_permissions():
+            return [Permission(key="followups.write", title=localized("写跟进", "Write"),
+                               default_roles=("admin", "staff"))]
+    """
+
+
+@hookspec
+def register_translations() -> Translations | None:
+    """Return the plugin's message catalog: ``{locale: {message id: text}}``.
+
+    Both ``zh-CN`` and ``en`` must hold every message id.
+
+    Example::
+
+        @hookimpl
+        def register_translations():
+            return {"zh-CN": {"followups.due": "待跟进"}, "en": {"followups.due": "Due"}}
+    """
+
+
+@hookspec
+def register_demo_data() -> DemoSeeder | None:
+    """Return ``async def seed(tenant_id)`` that fills the demo tenant with sample rows.
+
+    It runs inside the demo tenant's scope and transaction when ``jimu demo`` creates it.
+
+    Example::
+
+        async def seed(tenant_id):
+            await Note.scoped_insert(customer_id=1, body="首次到店")
+
+        @hookimpl
+        def register_demo_data():
+            return seed
+    """
+
+
+# ================================================================= the four core concerns
+
+
+@hookspec
+def register_pricing_steps() -> Sequence[PriceStep] | None:
+    """Return ordered price steps folded over the base price (region, tier, promotion, …).
+
+    Steps run by ascending ``order``; each gets the running total and returns a
+    ``PriceAdjustment`` (new total and reason) or ``None`` to pass. Core rounds once, last, and
+    keeps a trace line per step naming the plugin and rule. A step that raises makes the whole
+    price fail with an error naming the plugin (money paths fail closed).
+
+    Example::
+
+        def pudong_labour(ctx, previous):
+            if ctx.region_code == "310115":
+                return PriceAdjustment(previous * Decimal("1.15"), "浦东人工上浮15%")
+            return None
+
+        @hookimpl
+        def register_pricing_steps():
+            return [PriceStep(rule="pudong-labour", order=200, apply=pudong_labour)]
+    """
+
+
+@hookspec
+def register_workflow_nodes() -> Sequence[NodeType] | None:
+    """Return workflow node types (form, approval, dispatch, notify, timer, branch, …).
+
+    Example::
+
+        @hookimpl
+        def register_workflow_nodes():
+            return [NodeType(key="notify", title=localized("通知", "Notify"),
+                             settings=NotifySettings, run=notify, icon="bell")]
+    """
+
+
+@hookspec
+def register_channels() -> Sequence[ChannelAdapter] | None:
+    """Return channel adapters: inbound verify/parse of a platform's webhooks, outbound send.
+
+    Example::
+
+        class SmsChannel:
+            key = "sms"
+            title = localized("短信", "SMS")
+            def verify(self, request, secret): ...
+            def parse(self, request): ...
+            async def send(self, message, config): ...
+
+        @hookimpl
+        def register_channels():
+            return [SmsChannel()]
+    """
+
+
+@hookspec
+def register_tag_rules() -> Sequence[TagRule] | None:
+    """Return tag rules that derive customer tags from customer facts.
+
+    Example::
+
+        @hookimpl
+        def register_tag_rules():
+            return [TagRule(key="followed-up", title=localized("近期已跟进", "Followed up"),
+                            matches=lambda facts: facts.get("followups.count_30d", 0) > 0)]
+    """
+
+
+# ================================================================= runtime hooks (per tenant)
+
+
+@hookspec(firstresult=True)
+def resolve_base_price(context: PriceContext) -> BasePrice | None:
+    """Return the unit base price of ``context.item`` before any price step, or ``None``.
+
+    The first plugin to answer wins; keep it synchronous. A raising implementation fails the
+    price closed with an error naming the plugin.
+
+    Example::
+
+        @hookimpl
+        def resolve_base_price(context):
+            price = LIST_PRICES.get(context.item)
+            if price is not None:
+                return BasePrice(Money(price), rule="list-price", reason="价目表")
+    """
+
+
+@hookspec
+def customer_facts(customer: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Return facts about a customer, keyed ``<slug>.<fact>``; may be ``async``.
+
+    Facts feed tag rules and are shown on the customer profile.
+
+    Example::
+
+        @hookimpl
+        async def customer_facts(customer):
+            count = await Note.scoped_count().where(Note.customer_id == customer["id"])
+            return {"followups.count": count}
+    """

@@ -1,0 +1,289 @@
+"""Jobs: the dramatiq broker, core and plugin actors, the outbox relay and the in-process worker.
+
+The database is the source of truth. A domain event is an outbox row written with the change;
+the relay hands committed rows to the broker and marks them dispatched; each handler runs once
+per event because its processed-message key commits with its writes. A process that dies
+between "sent" and "marked" makes the relay send again: harmless, by that key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware.asyncio import AsyncIO
+
+from jimu.db.engine import is_postgres
+from jimu.db.tables import OutboxEvent, ProcessedMessage, Tenant
+from jimu_sdk.types import DomainEvent, EventHandler, Job
+
+if TYPE_CHECKING:
+    from jimu.kernel import Kernel
+
+log = logging.getLogger("jimu.jobs")
+
+DISPATCH = "jimu.dispatch_event"
+RUN_HANDLER = "jimu.run_handler"
+RUN_TIMER = "jimu.run_timer"
+RUN_JOB = "jimu.run_job"
+RELAY_BATCH = 200
+
+
+def make_broker(url: str | None, namespace: str) -> dramatiq.Broker:
+    if not url:
+        broker: dramatiq.Broker = StubBroker()
+    elif url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url, namespace=namespace)
+    elif url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    else:
+        raise ValueError(f"BROKER_URL {url!r} is not supported; use redis://… or amqp://…, "
+                         "or leave it empty for in-process jobs")
+    broker.add_middleware(AsyncIO())
+    return broker
+
+
+async def await_maybe(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class JobSystem:
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        settings = kernel.settings
+        self.broker = make_broker(settings.broker_url, settings.broker_namespace)
+        self.actors: dict[str, dramatiq.Actor] = {}
+        self.jobs: dict[str, Job] = {}
+        self.worker: dramatiq.Worker | None = None
+        self._relay_task: asyncio.Task[Any] | None = None
+        self._relay_again = False
+        self._relay_lock = asyncio.Lock()
+        self.min_backoff_ms = int(settings.extra.get("retry_min_backoff_ms", 1000))
+        self.max_backoff_ms = int(settings.extra.get("retry_max_backoff_ms", 300_000))
+
+    # ------------------------------------------------------------------ actors
+
+    def declare_actors(self) -> None:
+        if self.actors:
+            return
+        self._actor(DISPATCH, self._dispatch_event, max_retries=10)
+        self._actor(RUN_HANDLER, self._run_handler, max_retries=5)
+        self._actor(RUN_TIMER, self._run_timer, max_retries=3)
+        self._actor(RUN_JOB, self._run_job, max_retries=5)
+        for slug, plugin in self.kernel.plugins.plugins.items():
+            for job in plugin.contributed("register_jobs", []):
+                self.jobs[f"{slug}.{job.name}"] = job
+
+    def _actor(self, name: str, fn: Any, *, max_retries: int) -> None:
+        self.actors[name] = dramatiq.Actor(
+            fn, broker=self.broker, actor_name=name, queue_name="jimu", priority=0,
+            options={"max_retries": max_retries, "min_backoff": self.min_backoff_ms,
+                     "max_backoff": self.max_backoff_ms, "time_limit": 600_000})
+
+    def enqueue_job(self, name: str, tenant_id: int, args: dict[str, Any]) -> None:
+        """Send a plugin job (``<slug>.<name>``) for a tenant."""
+        if name not in self.jobs:
+            raise KeyError(f"no job named {name!r}")
+        job = self.jobs[name]
+        self.actors[RUN_JOB].send_with_options(args=(name, tenant_id, args),
+                                               max_retries=job.max_retries,
+                                               time_limit=job.time_limit_ms)
+
+    def ping(self) -> None:
+        """Raise when the broker cannot be reached (the in-process broker always can)."""
+        client = getattr(self.broker, "client", None)
+        if client is not None:
+            client.ping()
+        elif not isinstance(self.broker, StubBroker):
+            self.broker.channel  # noqa: B018 - opens the AMQP connection or raises
+
+    # ------------------------------------------------------------------ worker
+
+    def start_worker(self, threads: int = 2) -> None:
+        if self.worker is None:
+            self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
+            self.worker.start()
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            await asyncio.gather(self._relay_task, return_exceptions=True)
+        if self.worker is not None:
+            worker, self.worker = self.worker, None
+            await asyncio.to_thread(worker.stop)
+        self.broker.close()
+
+    async def drain(self, *, timers: bool = True, rounds: int = 50) -> None:
+        """Run everything queued until nothing is left: events, handlers, due timers.
+
+        For tests and ``jimu`` commands; production workers simply keep running.
+        """
+        if self.worker is None:
+            self.start_worker()
+        for _ in range(rounds):
+            sent = await self.relay_outbox()
+            claimed = await self.kernel.scheduler.tick() if timers else 0
+            await asyncio.to_thread(self._join)
+            await self.kernel.flush_failures()
+            if not sent and not claimed and not await self._undispatched():
+                return
+        raise RuntimeError(f"jobs still pending after {rounds} rounds of draining")
+
+    def _join(self) -> None:
+        for queue in list(self.broker.get_declared_queues()):
+            if isinstance(self.broker, StubBroker):
+                self.broker.join(queue, fail_fast=False)
+            else:
+                self.broker.join(queue)  # type: ignore[call-arg]
+        if self.worker is not None:
+            self.worker.join()
+
+    # ------------------------------------------------------------------ outbox relay
+
+    async def _undispatched(self) -> bool:
+        async with self.kernel.db.transaction(write=False):
+            return await OutboxEvent.exists().where(OutboxEvent.dispatched_at.is_null())
+
+    def nudge_relay(self) -> None:
+        """Relay soon, from the running loop; coalesces bursts into one pass."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._relay_task is not None and not self._relay_task.done():
+            self._relay_again = True
+            return
+        self._relay_task = loop.create_task(self._relay_until_quiet())
+
+    async def _relay_until_quiet(self) -> None:
+        try:
+            while True:
+                self._relay_again = False
+                await self.relay_outbox()
+                if not self._relay_again:
+                    return
+        except Exception:
+            log.exception("outbox relay failed; the next pass will retry")
+
+    async def relay_outbox(self) -> int:
+        """Send every undispatched event to the broker; returns how many were sent."""
+        self.declare_actors()
+        sent = 0
+        async with self._relay_lock:
+            while True:
+                batch = await self._relay_batch()
+                sent += batch
+                if batch < RELAY_BATCH:
+                    return sent
+
+    async def _relay_batch(self) -> int:
+        db = self.kernel.db
+        async with db.transaction() as tx:
+            if is_postgres(db.engine):
+                rows = await tx.connection.fetch(
+                    "SELECT id FROM core_outbox WHERE dispatched_at IS NULL ORDER BY id "
+                    f"LIMIT {RELAY_BATCH} FOR UPDATE SKIP LOCKED")
+                ids = [r["id"] for r in rows]
+            else:
+                rows = await OutboxEvent.select(OutboxEvent.id).where(
+                    OutboxEvent.dispatched_at.is_null()).order_by(OutboxEvent.id).limit(
+                    RELAY_BATCH)
+                ids = [r["id"] for r in rows]
+            for event_id in ids:
+                self.actors[DISPATCH].send(event_id)
+            if ids:
+                await OutboxEvent.update({OutboxEvent.dispatched_at: self.kernel.clock.now()}
+                                         ).where(OutboxEvent.id.is_in(ids))
+        return len(ids)
+
+    # ------------------------------------------------------------------ core actors
+
+    def handlers_for(self, enabled: frozenset[str], event_type: str
+                     ) -> list[tuple[str, EventHandler]]:
+        found = []
+        for slug in sorted(enabled):
+            plugin = self.kernel.plugins.plugins.get(slug)
+            if plugin is None:
+                continue
+            for handler in plugin.contributed("register_event_handlers", []):
+                if handler.event_type in (event_type, "*"):
+                    found.append((f"{slug}:{handler.name}", handler))
+        return found
+
+    async def _load_event(self, event_id: int) -> dict[str, Any] | None:
+        async with self.kernel.db.transaction(write=False):
+            return await OutboxEvent.select().output(load_json=True).where(
+                OutboxEvent.id == event_id).first()
+
+    async def _dispatch_event(self, event_id: int) -> None:
+        event = await self._load_event(event_id)
+        if event is None or event["tenant_id"] is None:
+            return
+        async with self.kernel.db.transaction(tenant_id=event["tenant_id"], write=False):
+            if not await Tenant.exists().where(Tenant.id == event["tenant_id"]):
+                return
+            state = await self.kernel.tenant_state(event["tenant_id"])
+        for key, handler in self.handlers_for(state.enabled, event["event_type"]):
+            self.actors[RUN_HANDLER].send_with_options(
+                args=(event_id, key), max_retries=handler.max_retries)
+
+    async def _run_handler(self, event_id: int, handler_key: str) -> None:
+        event = await self._load_event(event_id)
+        if event is None:
+            return
+        slug, _, name = handler_key.partition(":")
+        plugin = self.kernel.plugins.plugins.get(slug)
+        handler = next((h for h in (plugin.contributed("register_event_handlers", [])
+                                    if plugin else []) if h.name == name), None)
+        if handler is None:
+            return
+        processed_key = f"event:{event_id}:{handler_key}"
+        tenant_id = event["tenant_id"]
+        try:
+            async with self.kernel.tenant_scope(tenant_id):
+                state = await self.kernel.tenant_state(tenant_id)
+                if slug not in state.enabled:
+                    return
+                if await ProcessedMessage.exists().where(ProcessedMessage.key == processed_key):
+                    return
+                domain_event = DomainEvent(id=event_id, tenant_id=tenant_id,
+                                           type=event["event_type"], payload=event["payload"],
+                                           occurred_at=event["created_at"])
+                await await_maybe(handler.handle(domain_event))
+                await ProcessedMessage.insert(ProcessedMessage(key=processed_key))
+        except Exception as exc:
+            self.kernel.failures.record(
+                tenant_id=tenant_id, plugin=slug, hook=f"event:{event['event_type']}",
+                kind="error", error=f"{type(exc).__name__}: {exc}", tb=traceback.format_exc())
+            await self.kernel.flush_failures()
+            raise  # dramatiq retries with backoff
+
+    async def _run_timer(self, timer_id: int) -> None:
+        await self.kernel.scheduler.run_timer(timer_id)
+
+    async def _run_job(self, name: str, tenant_id: int, args: dict[str, Any]) -> None:
+        job = self.jobs.get(name)
+        if job is None:
+            return
+        slug = name.split(".", 1)[0]
+        try:
+            async with self.kernel.tenant_scope(tenant_id):
+                state = await self.kernel.tenant_state(tenant_id)
+                if slug not in state.enabled:
+                    return
+                await await_maybe(job.run(tenant_id=tenant_id, **args))
+        except Exception as exc:
+            self.kernel.failures.record(tenant_id=tenant_id, plugin=slug, hook=f"job:{name}",
+                                        kind="error", error=f"{type(exc).__name__}: {exc}",
+                                        tb=traceback.format_exc())
+            await self.kernel.flush_failures()
+            raise
+

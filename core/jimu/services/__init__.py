@@ -1,0 +1,1 @@
+"""Core services: the domain logic behind the API and the CLI, free of HTTP."""

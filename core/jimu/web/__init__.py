@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by core's and plugins' routes: request scope, errors, guards, lists."""

@@ -1,0 +1,61 @@
+"""Turn every failure into a JSON body that says what was wrong (never a 500 for bad input)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+
+from jimu_sdk.errors import JimuError
+
+log = logging.getLogger("jimu.http")
+
+
+def _request_id(request: Request) -> str:
+    context = request.scope.get("state", {}).get("jimu")
+    return context.request_id if context else ""
+
+
+def jimu_error(request: Request, exc: JimuError) -> Response[Any]:
+    return Response({**exc.to_dict(), "request_id": _request_id(request)},
+                    status_code=exc.status_code)
+
+
+def validation_error(request: Request, exc: ValidationException) -> Response[Any]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            field = item.get("key") or item.get("source") or ""
+            errors.append({"field": str(field), "message": str(item.get("message", ""))})
+    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"]
+                       for e in errors) or exc.detail
+    return Response({"error": "invalid_request", "message": f"invalid request: {detail}",
+                     "errors": errors, "request_id": _request_id(request)}, status_code=400)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotFoundException):
+        body = {"error": "not_found", "message": f"no such resource: {request.url.path}"}
+    else:
+        body = {"error": "http_error", "message": str(exc.detail)}
+    headers = getattr(exc, "headers", None) or {}
+    return Response({**body, "request_id": _request_id(request)}, status_code=exc.status_code,
+                    headers=headers)
+
+
+def unexpected_error(request: Request, exc: Exception) -> Response[Any]:
+    log.exception("unhandled error", exc_info=exc)
+    return Response({"error": "internal_error",
+                     "message": "an unexpected error occurred; quote the request id when "
+                                "you report it", "request_id": _request_id(request)},
+                    status_code=500)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    JimuError: jimu_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

@@ -1,0 +1,61 @@
+"""Route guards: who may call a route, and whether the tenant has the route's plugin on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from jimu.services.auth import PLATFORM_PERMISSION
+from jimu.web.request_scope import RequestContext
+from jimu_sdk.errors import NotAuthenticated, NotFound, PermissionDenied
+
+Guard = Callable[[ASGIConnection, BaseRouteHandler], Any]
+
+
+def request_context(connection: ASGIConnection) -> RequestContext:
+    return connection.scope["state"]["jimu"]  # type: ignore[no-any-return]
+
+
+def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if request_context(connection).principal is None:
+        raise NotAuthenticated("sign in or send an API token")
+
+
+def tenant_member(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    signed_in(connection, handler)
+    if request_context(connection).tenant is None:
+        raise PermissionDenied("this route acts inside a tenant; platform operators use "
+                               "/api/v1/tenants")
+
+
+def requires(permission: str) -> Guard:
+    """Guard: a tenant member holding ``permission``."""
+
+    def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        tenant_member(connection, handler)
+        if permission not in request_context(connection).permissions:
+            raise PermissionDenied(f"you need the permission {permission!r}")
+
+    guard.__name__ = f"requires_{permission.replace('.', '_')}"
+    return guard
+
+
+def platform_operator(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    signed_in(connection, handler)
+    if PLATFORM_PERMISSION not in request_context(connection).permissions:
+        raise PermissionDenied("only platform operators may manage tenants")
+
+
+def plugin_enabled(slug: str) -> Guard:
+    """Guard of every plugin route: a tenant without the plugin on gets 404."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        tenant = request_context(connection).tenant
+        if tenant is None or slug not in tenant.enabled:
+            raise NotFound(f"no such page: {connection.url.path}")
+
+    guard.__name__ = f"plugin_enabled_{slug}"
+    return guard

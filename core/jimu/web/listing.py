@@ -1,0 +1,57 @@
+"""The list conventions every collection endpoint follows (see docs/api-conventions.md).
+
+``?page=1&per_page=50`` (per_page at most 200), ``?sort=name`` or ``?sort=-created_at``
+(allowed fields listed per endpoint), ``?q=`` free-text search, plus per-endpoint filters.
+Answers are ``{"items": [...], "total": N, "page": P, "per_page": S}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import msgspec
+from litestar.params import Parameter
+from piccolo.columns import Column
+from piccolo.query import Select
+
+from jimu_sdk.errors import ValidationFailed
+
+MAX_PER_PAGE = 200
+
+PageNumber = Annotated[int, Parameter(ge=1, le=1_000_000, description="page number, from 1")]
+PerPage = Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE, description="items per page")]
+SortParam = Annotated[str | None, Parameter(
+    max_length=64, description="field to sort by; prefix with '-' for descending")]
+SearchParam = Annotated[str | None, Parameter(max_length=100, description="free-text search")]
+
+
+class PageInfo(msgspec.Struct):
+    total: int
+    page: int
+    per_page: int
+
+
+def apply_sort(query: Select, table: Any, sort: str | None, allowed: Sequence[str],
+               default: str) -> Select:
+    key = sort or default
+    descending = key.startswith("-")
+    name = key.lstrip("-")
+    if name not in allowed:
+        raise ValidationFailed(f"cannot sort by {name!r}; choose one of {', '.join(allowed)}",
+                               field="sort")
+    column: Column = getattr(table, name)
+    query = query.order_by(column, ascending=not descending)
+    if name != "id":
+        query = query.order_by(table.id, ascending=not descending)
+    return query
+
+
+def page_slice(query: Select, page: int, per_page: int) -> Select:
+    return query.limit(per_page).offset((page - 1) * per_page)
+
+
+def like_pattern(text: str) -> str:
+    """A contains-pattern; wildcard characters typed by the user are dropped (SQLite and
+    PostgreSQL disagree on LIKE escapes)."""
+    return f"%{text.replace('%', '').replace('_', '')}%"

@@ -1,0 +1,333 @@
+"""Public types a plugin contributes through hooks or receives from them.
+
+Everything here is plain data (msgspec structs and frozen dataclasses) or a small protocol, so a
+plugin never needs an import from core. Text shown to people is ``Localized``: one string per
+locale, and both ``zh-CN`` and ``en`` are required.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal, Protocol
+
+import msgspec
+
+Localized = dict[str, str]
+"""Text per locale, e.g. ``{"zh-CN": "跟进记录", "en": "Follow-ups"}``."""
+
+REQUIRED_LOCALES = ("zh-CN", "en")
+
+
+def localized(zh: str, en: str) -> Localized:
+    """Build a :data:`Localized` text from its Chinese and English forms."""
+    return {"zh-CN": zh, "en": en}
+
+
+# --------------------------------------------------------------------------- plugin identity
+
+
+class PluginMeta(msgspec.Struct, frozen=True, kw_only=True):
+    """What a plugin says about itself. Every plugin module defines ``meta = PluginMeta(...)``.
+
+    ``requires_core`` is a PEP 440 specifier matched against the core API version, e.g.
+    ``">=1.0,<2"``. ``depends`` names the slugs of plugins that must be enabled with this one.
+    """
+
+    name: str
+    version: str
+    title: Localized
+    description: Localized
+    author: str
+    requires_core: str
+    depends: tuple[str, ...] = ()
+    homepage: str = ""
+
+
+# --------------------------------------------------------------------------- money
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount of one currency. Never a float: ``Money("12.30")`` or ``Money(Decimal(...))``.
+
+    Arithmetic keeps full precision; :meth:`rounded` applies the rounding policy (half up to the
+    currency's minor unit), which core does once at the end of a money path.
+    """
+
+    amount: Decimal
+    currency: str = "CNY"
+
+    def __init__(self, amount: Decimal | str | int, currency: str = "CNY") -> None:
+        if isinstance(amount, float):
+            raise TypeError("Money does not accept float; pass a Decimal or a string")
+        object.__setattr__(self, "amount", Decimal(amount))
+        object.__setattr__(self, "currency", currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        if isinstance(factor, float):
+            raise TypeError("multiply Money by a Decimal, not a float")
+        return Money(self.amount * Decimal(factor), self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def rounded(self) -> Money:
+        exponent = Decimal(1).scaleb(-MINOR_UNITS.get(self.currency, 2))
+        return Money(self.amount.quantize(exponent, rounding=ROUND_HALF_UP), self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0, "KRW": 0}
+
+
+# --------------------------------------------------------------------------- pricing
+
+
+@dataclass(frozen=True, slots=True)
+class PriceContext:
+    """Facts a price depends on. ``facts`` carries anything else a step may need."""
+
+    tenant_id: int
+    item: str
+    quantity: Decimal = Decimal(1)
+    currency: str = "CNY"
+    partner_id: int | None = None
+    customer_id: int | None = None
+    region_code: str | None = None
+    channel: str | None = None
+    on_date: dt.date | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BasePrice:
+    """Answer of ``resolve_base_price``: the unit price before adjustments, and why."""
+
+    unit_price: Money
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriceAdjustment:
+    """What a price step returns: the new total, and why it changed."""
+
+    total: Money
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriceStep:
+    """One ordered step of the pricing fold.
+
+    ``apply(context, previous)`` returns a :class:`PriceAdjustment` or ``None`` to pass. Steps run
+    in ascending ``order`` (ties by plugin then rule name), never in registration order.
+    """
+
+    rule: str
+    order: int
+    apply: Callable[[PriceContext, Money], PriceAdjustment | None]
+    title: Localized = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTraceLine:
+    plugin: str
+    rule: str
+    reason: str
+    before: Money
+    after: Money
+
+
+@dataclass(frozen=True, slots=True)
+class PriceResult:
+    total: Money
+    unit_price: Money
+    trace: tuple[PriceTraceLine, ...]
+
+
+# --------------------------------------------------------------------------- workflow nodes
+
+
+@dataclass(frozen=True, slots=True)
+class NodeType:
+    """A workflow node type: its key, palette label and icon, settings schema, and behaviour.
+
+    ``run(context)`` receives a mapping with the work order's data and the node's validated
+    settings and returns the name of the outgoing edge to follow (or ``None`` to wait).
+    """
+
+    key: str
+    title: Localized
+    settings: type[msgspec.Struct] | None
+    run: Callable[[Mapping[str, Any]], Awaitable[str | None] | str | None]
+    icon: str = "circle"
+    category: str = "general"
+
+
+# --------------------------------------------------------------------------- channels
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """A raw webhook call as the channel received it."""
+
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One event parsed from a channel call; ``external_id`` makes redelivery harmless."""
+
+    kind: str
+    external_id: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    kind: str
+    recipient: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    ok: bool
+    external_id: str = ""
+    error: str = ""
+
+
+class ChannelAdapter(Protocol):
+    """An external platform: verifies and parses what it sends, sends what we send it."""
+
+    key: str
+    title: Localized
+
+    def verify(self, request: InboundRequest, secret: str) -> bool: ...
+
+    def parse(self, request: InboundRequest) -> Sequence[InboundEvent]: ...
+
+    async def send(self, message: OutboundMessage, config: Mapping[str, Any]) -> SendResult: ...
+
+
+# --------------------------------------------------------------------------- tags
+
+
+@dataclass(frozen=True, slots=True)
+class TagRule:
+    """Derives a customer tag from the customer's facts (see ``customer_facts``)."""
+
+    key: str
+    title: Localized
+    matches: Callable[[Mapping[str, Any]], bool]
+
+
+# --------------------------------------------------------------------------- events, jobs, time
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """An event as a handler receives it, after the outbox delivered it."""
+
+    id: int
+    tenant_id: int
+    type: str
+    payload: Mapping[str, Any]
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventHandler:
+    """Runs for each event of ``event_type`` in tenants that enable the plugin.
+
+    Delivery is at least once; the core records ``(handler, event)`` as processed in the same
+    transaction as the handler's writes, so a redelivered event is skipped.
+    """
+
+    event_type: str
+    name: str
+    handle: Callable[[DomainEvent], Awaitable[None] | None]
+    max_retries: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A background job, named ``<slug>.<name>`` on the broker. ``run(tenant_id, **args)``."""
+
+    name: str
+    run: Callable[..., Awaitable[None] | None]
+    max_retries: int = 5
+    time_limit_ms: int = 600_000
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Run ``job`` for every tenant that has the plugin enabled, on a cron expression (UTC).
+
+    Supported cron: five fields, each ``*``, a number, a list ``1,15``, a range ``1-5`` or a
+    step ``*/15``. Example: ``"0 2 * * *"`` is every night at 02:00.
+    """
+
+    name: str
+    cron: str
+    job: str
+
+
+# --------------------------------------------------------------------------- access, UI, data
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """A permission a plugin adds; ``default_roles`` get it when a tenant is created."""
+
+    key: str
+    title: Localized
+    default_roles: tuple[str, ...] = ("admin",)
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    key: str
+    title: Localized
+    href: str
+    permission: str | None = None
+    order: int = 100
+    icon: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPage:
+    """A page under ``/admin/p/<slug>/<path>``; ``handler`` is a litestar route handler."""
+
+    handler: Any
+    title: Localized
+    permission: str | None = None
+
+
+DemoSeeder = Callable[[int], Awaitable[None]]
+"""Called with the demo tenant's id inside its tenant scope and transaction."""
+
+Translations = Mapping[str, Mapping[str, str]]
+"""``{locale: {message id: text}}``."""
+
+TenantRole = Literal["admin", "staff", "partner"]
