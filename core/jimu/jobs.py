@@ -66,6 +66,7 @@ class JobSystem:
         self.worker: dramatiq.Worker | None = None
         self._relay_task: asyncio.Task[Any] | None = None
         self._relay_again = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._relay_lock = asyncio.Lock()
         self.min_backoff_ms = int(settings.extra.get("retry_min_backoff_ms", 1000))
         self.max_backoff_ms = int(settings.extra.get("retry_max_backoff_ms", 300_000))
@@ -152,11 +153,26 @@ class JobSystem:
         async with self.kernel.db.transaction(write=False):
             return await OutboxEvent.exists().where(OutboxEvent.dispatched_at.is_null())
 
+    def bind_loop(self) -> None:
+        """Remember the loop the relay runs on (the web app's or the scheduler's)."""
+        self._loop = asyncio.get_running_loop()
+        self._relay_lock = asyncio.Lock()
+
     def nudge_relay(self) -> None:
-        """Relay soon, from the running loop; coalesces bursts into one pass."""
+        """Relay soon; coalesces bursts into one pass.
+
+        The relay runs only on the kernel's own loop: a nudge from an actor (on dramatiq's
+        event-loop thread) is handed over thread-safely, never run beside it.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
         try:
-            loop = asyncio.get_running_loop()
+            running = asyncio.get_running_loop()
         except RuntimeError:
+            running = None
+        if running is not loop:
+            loop.call_soon_threadsafe(self.nudge_relay)
             return
         if self._relay_task is not None and not self._relay_task.done():
             self._relay_again = True

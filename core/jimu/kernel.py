@@ -119,11 +119,12 @@ class Kernel:
         run_worker = self.settings.run_worker_in_process if worker is None else worker
         run_scheduler = (self.settings.run_scheduler_in_process
                          if scheduler is None else scheduler)
+        self.jobs.bind_loop()
         self.jobs.declare_actors()
+        await self.scheduler.sync_schedules()
         if run_worker:
             self.jobs.start_worker()
         if run_scheduler:
-            await self.scheduler.sync_schedules()
             self.scheduler.start_loop()
         # After a crash, whatever was written to the outbox but never dispatched goes out now.
         await self.jobs.relay_outbox()

@@ -37,6 +37,10 @@ from jimu_sdk.types import REQUIRED_LOCALES, PluginMeta
 log = logging.getLogger("jimu.plugins")
 
 SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+RESERVED_NAMES = frozenset({
+    "core", "sdk", "auth", "tenants", "users", "roles", "tokens", "plugins", "hook_failures",
+    "customers", "partners", "regions", "audit", "pricing", "schema", "health", "ready",
+    "admin", "static"})
 
 
 class PluginLoadError(Exception):
@@ -258,7 +262,10 @@ class PluginRegistry:
         if name is not None and name != meta.name:
             raise PluginLoadError(
                 f"entry point {name!r} loads a plugin that calls itself {meta.name!r}")
-        if meta.name in self.plugins or meta.name == "core":
+        if meta.name in RESERVED_NAMES:
+            raise PluginLoadError(f"the plugin name {meta.name!r} is reserved by core "
+                                  f"(its routes would clash with /api/v1/{meta.name})")
+        if meta.name in self.plugins:
             raise PluginLoadError(f"a plugin named {meta.name!r} is already loaded")
         try:
             Version(meta.version)

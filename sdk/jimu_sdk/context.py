@@ -41,6 +41,13 @@ class PlatformServices(Protocol):
         """A customer of this tenant visible to the caller; raises ``NotFound`` otherwise."""
         ...
 
+    async def visible_customer_ids(self) -> list[int] | None:
+        """Ids of the customers the caller may see, or ``None`` when it may see them all.
+
+        Partner users see only their organisation's customers; filter your own rows with it.
+        """
+        ...
+
     async def list_customers(self, *, limit: int = 100) -> list[Mapping[str, Any]]:
         """Customers of this tenant visible to the caller, newest first."""
         ...

@@ -13,14 +13,20 @@ from typing import Annotated, Any
 import msgspec
 import phonenumbers
 from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from jimu.db.tables import Customer, Partner, Region
 from jimu.regions import region_path
+from jimu.web.errors import document_errors
 from jimu.web.guards import request_context, requires
 from jimu.web.listing import (
+    MAX_RECORD_ID,
     PageNumber,
     PerPage,
+    RecordId,
+    RecordIdFilter,
+    RecordIdParam,
     SearchParam,
     SortParam,
     apply_sort,
@@ -101,7 +107,7 @@ class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: PhoneText = ""
     email: EmailText = ""
     level: Level = "regular"
-    partner_id: int | None = None
+    partner_id: RecordId | None = None
     region_code: RegionCode = ""
 
 
@@ -110,7 +116,7 @@ class CustomerPatch(msgspec.Struct, forbid_unknown_fields=True):
     phone: PhoneText | None = None
     email: EmailText | None = None
     level: Level | None = None
-    partner_id: int | None = None
+    partner_id: RecordId | None = None
     region_code: RegionCode | None = None
 
 
@@ -172,6 +178,8 @@ async def _customer_filters(q: str | None, level: str | None, partner_id: int | 
 
 
 async def get_customer_row(customer_id: int) -> dict[str, Any]:
+    if not 1 <= customer_id <= MAX_RECORD_ID:  # plugins pass ids no route parameter checked
+        raise NotFound(f"customer {customer_id} not found")
     where = [Customer.id == customer_id, *await _customer_filters(None, None, None, None)]
     row = await Customer.scoped_select().where(*where).first()
     if row is None:
@@ -219,8 +227,8 @@ class CustomerController(Controller):
 
     @get("/", guards=[requires("customers.read")], summary="List customers")
     async def list_customers(self, q: SearchParam = None, level: str | None = None,
-                             partner_id: int | None = None,
-                             region_code: Annotated[str | None, msgspec.Meta(
+                             partner_id: RecordIdFilter = None,
+                             region_code: Annotated[str | None, Parameter(
                                  max_length=12)] = None,
                              sort: SortParam = None, page: PageNumber = 1,
                              per_page: PerPage = 50) -> CustomerPage:
@@ -249,7 +257,7 @@ class CustomerController(Controller):
 
     @get("/{customer_id:int}", guards=[requires("customers.read")],
          summary="One customer, with facts and tags from enabled plugins")
-    async def get_customer(self, request: Request, customer_id: int) -> CustomerDetail:
+    async def get_customer(self, request: Request, customer_id: RecordIdParam) -> CustomerDetail:
         row = await get_customer_row(customer_id)
         facts = await customer_facts(request, row)
         base = msgspec.structs.asdict(customer_out(row))
@@ -257,7 +265,8 @@ class CustomerController(Controller):
 
     @patch("/{customer_id:int}", guards=[requires("customers.write")],
            summary="Change a customer")
-    async def update_customer(self, customer_id: int, data: CustomerPatch) -> CustomerOut:
+    async def update_customer(self, customer_id: RecordIdParam, data: CustomerPatch
+                              ) -> CustomerOut:
         before = await get_customer_row(customer_id)
         _check_level(data.level)
         changes: dict[Any, Any] = {}
@@ -286,7 +295,7 @@ class CustomerController(Controller):
 
     @delete("/{customer_id:int}", guards=[requires("customers.write")],
             summary="Delete a customer", status_code=HTTP_204_NO_CONTENT)
-    async def delete_customer(self, customer_id: int) -> None:
+    async def delete_customer(self, customer_id: RecordIdParam) -> None:
         row = await get_customer_row(customer_id)
         await Customer.scoped_delete().where(Customer.id == customer_id)
         await emit("customer.deleted", _event_payload(row))
@@ -300,7 +309,7 @@ class PartnerIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     kind: str = "dealer"
     level: str = ""
-    parent_id: int | None = None
+    parent_id: RecordId | None = None
     region_code: RegionCode = ""
     contact_phone: PhoneText = ""
 
@@ -309,7 +318,7 @@ class PartnerPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
     kind: str | None = None
     level: str | None = None
-    parent_id: int | None = None
+    parent_id: RecordId | None = None
     region_code: RegionCode | None = None
     contact_phone: PhoneText | None = None
 
@@ -377,7 +386,7 @@ class PartnerController(Controller):
 
     @get("/", guards=[requires("partners.read")], summary="List partners")
     async def list_partners(self, q: SearchParam = None, kind: str | None = None,
-                            level: str | None = None, parent_id: int | None = None,
+                            level: str | None = None, parent_id: RecordIdFilter = None,
                             sort: SortParam = None, page: PageNumber = 1,
                             per_page: PerPage = 50) -> PartnerPage:
         where: list[Any] = []
@@ -415,11 +424,12 @@ class PartnerController(Controller):
         return partner_out(row)
 
     @get("/{partner_id:int}", guards=[requires("partners.read")], summary="One partner")
-    async def get_partner(self, partner_id: int) -> PartnerOut:
+    async def get_partner(self, partner_id: RecordIdParam) -> PartnerOut:
         return partner_out(await get_partner_row(partner_id))
 
     @patch("/{partner_id:int}", guards=[requires("partners.write")], summary="Change a partner")
-    async def update_partner(self, partner_id: int, data: PartnerPatch) -> PartnerOut:
+    async def update_partner(self, partner_id: RecordIdParam, data: PartnerPatch
+                             ) -> PartnerOut:
         before = await get_partner_row(partner_id)
         _check_kind_level(data.kind, data.level)
         changes: dict[Any, Any] = {}
@@ -446,7 +456,7 @@ class PartnerController(Controller):
     @delete("/{partner_id:int}", guards=[requires("partners.write")],
             summary="Delete a partner without children or customers",
             status_code=HTTP_204_NO_CONTENT)
-    async def delete_partner(self, partner_id: int) -> None:
+    async def delete_partner(self, partner_id: RecordIdParam) -> None:
         row = await get_partner_row(partner_id)
         if await Partner.scoped_count().where(Partner.parent_id == partner_id):
             raise Conflict(f"partner {row['code']} still has partners under it")
@@ -482,10 +492,10 @@ class RegionController(Controller):
     guards = [requires("regions.read")]
 
     @get("/", summary="Regions (GB/T 2260): provinces by default, or children of a parent")
-    async def list_regions(self, parent: Annotated[str | None, msgspec.Meta(
+    async def list_regions(self, parent: Annotated[str | None, Parameter(
                                pattern=r"^[0-9]{6}$")] = None,
                            level: str | None = None, q: SearchParam = None,
-                           limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100
+                           limit: Annotated[int, Parameter(ge=1, le=500)] = 100
                            ) -> list[RegionOut]:
         where: list[Any] = []
         if parent:
@@ -511,4 +521,4 @@ class RegionController(Controller):
                             children=[region_out(r) for r in children])
 
 
-ROUTES = [CustomerController, PartnerController, RegionController]
+ROUTES = document_errors([CustomerController, PartnerController, RegionController])

@@ -22,9 +22,10 @@ from jimu.services.auth import (
     token_digest,
     verify_password,
 )
+from jimu.web.errors import document_errors
 from jimu.web.guards import platform_operator, request_context, requires, signed_in
-from jimu.web.listing import PageNumber, PerPage, SearchParam, SortParam, apply_sort, \
-    like_pattern, page_slice
+from jimu.web.listing import PageNumber, PerPage, RecordId, RecordIdParam, SearchParam, \
+    SortParam, apply_sort, like_pattern, page_slice
 from jimu.web.request_scope import SESSION_COOKIE
 from jimu_sdk.context import current_tenant_id, platform
 from jimu_sdk.errors import Conflict, NotFound, ValidationFailed
@@ -50,6 +51,12 @@ class PasswordChangeIn(msgspec.Struct, forbid_unknown_fields=True):
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     username: Username
     password: Password
+
+
+class LoginOut(msgspec.Struct):
+    user_id: int
+    username: str
+    tenant_id: int | None
 
 
 class MeOut(msgspec.Struct):
@@ -87,23 +94,23 @@ class AuthController(Controller):
             & (UserSession.token_hash != token_digest(request.cookies.get(SESSION_COOKIE, ""))))
 
     @post("/login", status_code=HTTP_200_OK, summary="Sign in with a password")
-    async def login(self, request: Request, data: LoginIn) -> Response[dict[str, Any]]:
+    async def login(self, request: Request, data: LoginIn) -> Response[LoginOut]:
         kernel = kernel_of(request)
         token, user = await login(kernel, data.username, data.password)
         cookie = Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax",
                         secure=kernel.settings.secure_cookies, path="/",
                         max_age=kernel.settings.session_days * 86400)
-        return Response({"user_id": user["id"], "username": user["username"],
-                         "tenant_id": user["tenant_id"]}, cookies=[cookie])
+        return Response(LoginOut(user_id=user["id"], username=user["username"],
+                                 tenant_id=user["tenant_id"]), cookies=[cookie])
 
+    # Declared on the route (not a Response[None]) so the schema documents 204 without a body.
     @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[signed_in],
-          summary="Sign out (ends the session)")
-    async def logout(self, request: Request) -> Response[None]:
+          summary="Sign out (ends the session)",
+          response_cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+    async def logout(self, request: Request) -> None:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             await logout(token)
-        return Response(None, status_code=HTTP_204_NO_CONTENT,
-                        cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
 
     @get("/me", guards=[signed_in], summary="Who am I, with my permissions and CSRF token")
     async def me(self, request: Request) -> MeOut:
@@ -187,19 +194,19 @@ class TenantController(Controller):
         return tenant_out(row)
 
     @get("/{tenant_id:int}", summary="One tenant")
-    async def get_tenant(self, tenant_id: int) -> TenantOut:
+    async def get_tenant(self, tenant_id: RecordIdParam) -> TenantOut:
         row = await Tenant.select().where(Tenant.id == tenant_id).first()
         if row is None:
             raise NotFound(f"tenant {tenant_id} not found")
         return tenant_out(row)
 
     @post("/{tenant_id:int}/suspend", status_code=HTTP_200_OK, summary="Suspend a tenant")
-    async def suspend(self, request: Request, tenant_id: int) -> TenantOut:
+    async def suspend(self, request: Request, tenant_id: RecordIdParam) -> TenantOut:
         return tenant_out(await tenant_service.set_tenant_status(kernel_of(request), tenant_id,
                                                                  "suspended"))
 
     @post("/{tenant_id:int}/resume", status_code=HTTP_200_OK, summary="Resume a tenant")
-    async def resume(self, request: Request, tenant_id: int) -> TenantOut:
+    async def resume(self, request: Request, tenant_id: RecordIdParam) -> TenantOut:
         return tenant_out(await tenant_service.set_tenant_status(kernel_of(request), tenant_id,
                                                                  "active"))
 
@@ -213,14 +220,14 @@ class UserIn(msgspec.Struct, forbid_unknown_fields=True):
     role: Annotated[str, msgspec.Meta(min_length=1, max_length=63)] = "staff"
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
     email: Annotated[str, msgspec.Meta(max_length=254)] = ""
-    partner_id: int | None = None
+    partner_id: RecordId | None = None
 
 
 class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
     role: Annotated[str, msgspec.Meta(min_length=1, max_length=63)] | None = None
     display_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
-    partner_id: int | None = None
+    partner_id: RecordId | None = None
     is_active: bool | None = None
     password: Password | None = None
 
@@ -305,11 +312,11 @@ class UserController(Controller):
         return UserOut(**await _get_user(user.id))
 
     @get("/{user_id:int}", guards=[requires("users.read")], summary="One user")
-    async def get_user(self, user_id: int) -> UserOut:
+    async def get_user(self, user_id: RecordIdParam) -> UserOut:
         return UserOut(**await _get_user(user_id))
 
     @patch("/{user_id:int}", guards=[requires("users.write")], summary="Change a user")
-    async def update_user(self, user_id: int, data: UserPatch) -> UserOut:
+    async def update_user(self, user_id: RecordIdParam, data: UserPatch) -> UserOut:
         before = await _get_user(user_id)
         changes: dict[Any, Any] = {}
         fields = msgspec.structs.asdict(data)
@@ -328,7 +335,7 @@ class UserController(Controller):
 
     @delete("/{user_id:int}", guards=[requires("users.write")], summary="Deactivate a user",
             status_code=HTTP_204_NO_CONTENT)
-    async def deactivate_user(self, user_id: int) -> None:
+    async def deactivate_user(self, user_id: RecordIdParam) -> None:
         before = await _get_user(user_id)
         if before["id"] == request_scope_user():
             raise Conflict("you cannot deactivate yourself")
@@ -417,7 +424,8 @@ class RoleController(Controller):
         return role_out(row)
 
     @patch("/{role_id:int}", guards=[requires("roles.write")], summary="Change a role")
-    async def update_role(self, request: Request, role_id: int, data: RolePatch) -> RoleOut:
+    async def update_role(self, request: Request, role_id: RecordIdParam, data: RolePatch
+                          ) -> RoleOut:
         row = await Role.scoped_get(role_id, what="role")
         changes: dict[Any, Any] = {}
         if data.permissions is not None:
@@ -439,7 +447,7 @@ class RoleController(Controller):
 
     @delete("/{role_id:int}", guards=[requires("roles.write")], summary="Delete a role",
             status_code=HTTP_204_NO_CONTENT)
-    async def delete_role(self, role_id: int) -> None:
+    async def delete_role(self, role_id: RecordIdParam) -> None:
         row = await Role.scoped_get(role_id, what="role")
         if row["builtin"]:
             raise Conflict(f"the built-in role {row['name']!r} cannot be deleted")
@@ -523,7 +531,7 @@ class TokenController(Controller):
         return TokenCreated(token=secret, info=TokenOut(**info))
 
     @delete("/{token_id:int}", summary="Revoke an API token", status_code=HTTP_204_NO_CONTENT)
-    async def revoke_token(self, request: Request, token_id: int) -> None:
+    async def revoke_token(self, request: Request, token_id: RecordIdParam) -> None:
         row = await ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.revoked_at).where(
             (ApiToken.id == token_id) & (ApiToken.tenant_id == current_tenant_id())).first()
         if row is None:
@@ -535,4 +543,5 @@ class TokenController(Controller):
                                    None)
 
 
-ROUTES = [AuthController, TenantController, UserController, RoleController, TokenController]
+ROUTES = document_errors([AuthController, TenantController, UserController, RoleController,
+                          TokenController])

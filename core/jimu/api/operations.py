@@ -14,8 +14,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from jimu.api.identity import kernel_of
 from jimu.db.tables import AuditEntry
 from jimu.services.pricing import quote
+from jimu.web.errors import document_errors
 from jimu.web.guards import request_context, requires
-from jimu.web.listing import PageNumber, PerPage, SortParam, apply_sort, page_slice
+from jimu.web.listing import PageNumber, PerPage, RecordId, SortParam, apply_sort, page_slice
 from jimu_sdk.context import current_tenant_id
 from jimu_sdk.types import PriceContext
 
@@ -70,8 +71,8 @@ class QuoteIn(msgspec.Struct, forbid_unknown_fields=True):
     item: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     quantity: Decimal = Decimal(1)
     currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "CNY"
-    partner_id: int | None = None
-    customer_id: int | None = None
+    partner_id: RecordId | None = None
+    customer_id: RecordId | None = None
     region_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")] | None = None
     channel: Annotated[str, msgspec.Meta(max_length=63)] | None = None
     on_date: dt.date | None = None
@@ -158,4 +159,5 @@ class HealthController(Controller):
                         status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-ROUTES = [AuditController, PricingController, HealthController]
+# The probes answer outside the request scope: no sign-in, no tenant, no error bodies.
+ROUTES = [*document_errors([AuditController, PricingController]), HealthController]

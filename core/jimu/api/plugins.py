@@ -16,6 +16,7 @@ from jimu.db.tables import HookFailure
 from jimu.kernel import Kernel
 from jimu.plugins import LoadedPlugin
 from jimu.services import tenants as tenant_service
+from jimu.web.errors import document_errors
 from jimu.web.guards import request_context, requires
 from jimu.web.listing import PageNumber, PerPage
 from jimu_sdk.context import current_tenant_id
@@ -222,4 +223,4 @@ class HookFailureController(Controller):
             total=await HookFailure.count().where(*where), page=page, per_page=per_page)
 
 
-ROUTES = [PluginController, HookFailureController]
+ROUTES = document_errors([PluginController, HookFailureController])

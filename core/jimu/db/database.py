@@ -24,8 +24,6 @@ from jimu.db.engine import (
 )
 from jimu_sdk.tables import is_tenant_table
 
-os.environ.setdefault("PICCOLO_CONF", "jimu.db.piccolo_conf")
-
 CORE_APP = "jimu.db.piccolo_app"
 
 
@@ -60,7 +58,10 @@ class Database:
         return [t for t in self.tables if is_tenant_table(t)]
 
     def _bind(self, engine: Engine) -> None:
-        for table in self.tables:
+        from piccolo.apps.migrations.tables import Migration
+
+        # piccolo's own bookkeeping table would otherwise keep the first engine it saw.
+        for table in [*self.tables, Migration]:
             table._meta.db = engine
         # piccolo's migration runner finds the engine and apps through piccolo_conf.
         piccolo_conf.DB = engine  # type: ignore[attr-defined]
@@ -98,6 +99,8 @@ class Database:
         from piccolo.apps.migrations.commands.base import BaseMigrationManager
         from piccolo.apps.migrations.commands.forwards import run_forwards
 
+        # piccolo's migration runner finds apps and engine through this module.
+        os.environ["PICCOLO_CONF"] = "jimu.db.piccolo_conf"
         admin_engine = engine_from_url(self.admin_url) if self.admin_url != self.url else None
         if admin_engine is not None:
             self._bind(admin_engine)

@@ -71,7 +71,8 @@ def default_sqlite_path() -> Path:
     return Path(os.environ.get("JIMU_DATA_DIR", "var")) / "jimu.sqlite3"
 
 
-def engine_from_url(url: str | None, *, pool_size: int = 10) -> Engine:
+def engine_from_url(url: str | None, *, pool_size: int = 10, create_dirs: bool = True
+                    ) -> Engine:
     """``sqlite:///path`` / a bare path, or ``postgres://user@host:port/db``."""
     if not url:
         url = f"sqlite:///{default_sqlite_path()}"
@@ -98,7 +99,8 @@ def engine_from_url(url: str | None, *, pool_size: int = 10) -> Engine:
     if path == ":memory:":
         raise ValueError("an in-memory SQLite database does not persist between queries; "
                          "use a file path")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if create_dirs:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     return SQLiteEngine(path=path, timeout=60)
 
 

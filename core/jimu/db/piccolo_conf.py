@@ -11,6 +11,6 @@ from piccolo.conf.apps import AppRegistry
 
 from jimu.db.engine import engine_from_url
 
-DB = engine_from_url(os.environ.get("DATABASE_URL"))
+DB = engine_from_url(os.environ.get("DATABASE_URL"), create_dirs=False)
 
 APP_REGISTRY = AppRegistry(apps=["jimu.db.piccolo_app"])

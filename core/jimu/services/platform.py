@@ -61,6 +61,17 @@ class KernelServices:
 
         return await get_customer_row(customer_id)
 
+    async def visible_customer_ids(self) -> list[int] | None:
+        from jimu.api.directory import visible_partner_ids
+        from jimu.db.tables import Customer
+
+        partners = await visible_partner_ids()
+        if partners is None:
+            return None
+        rows = await Customer.scoped_select(Customer.id).where(
+            Customer.partner_id.is_in(partners or [-1]))
+        return [r["id"] for r in rows]
+
     async def list_customers(self, *, limit: int = 100) -> list[Mapping[str, Any]]:
         from jimu.api.directory import _customer_filters
         from jimu.db.tables import Customer

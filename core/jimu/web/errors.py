@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import ResponseSpec
 
 from jimu_sdk.errors import JimuError
 
@@ -51,6 +54,44 @@ def unexpected_error(request: Request, exc: Exception) -> Response[Any]:
                      "message": "an unexpected error occurred; quote the request id when "
                                 "you report it", "request_id": _request_id(request)},
                     status_code=500)
+
+
+class FieldProblem(msgspec.Struct):
+    field: str
+    message: str
+
+
+class ErrorOut(msgspec.Struct):
+    """The body of every error answer. Some errors add details, e.g. ``plugin`` or ``missing``."""
+
+    error: str
+    message: str
+    request_id: str
+    field: str | None = None
+    errors: list[FieldProblem] = []
+
+
+ERROR_RESPONSES: dict[int, ResponseSpec] = {
+    status: ResponseSpec(data_container=ErrorOut, description=description,
+                         generate_examples=False)
+    for status, description in {
+        400: "The request does not parse: a parameter or the body is malformed",
+        401: "Not signed in, or the API token is unknown, revoked or expired",
+        403: "A permission is missing, the CSRF token is wrong or the tenant is suspended",
+        404: "No such resource for this tenant (another tenant's ids are not found either)",
+        409: "The request clashes with the current state",
+        422: "The input breaks a rule; ``errors`` names each field",
+    }.items()
+}
+
+
+def document_errors(route_handlers: list[Any]) -> list[Any]:
+    """Declare ``ErrorOut`` as the error answers of these controllers' routes (for OpenAPI)."""
+    for controller in route_handlers:
+        for handler in vars(controller).values():
+            if isinstance(handler, HTTPRouteHandler):
+                handler.responses = {**ERROR_RESPONSES, **(handler.responses or {})}
+    return route_handlers
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -3,6 +3,11 @@
 ``?page=1&per_page=50`` (per_page at most 200), ``?sort=name`` or ``?sort=-created_at``
 (allowed fields listed per endpoint), ``?q=`` free-text search, plus per-endpoint filters.
 Answers are ``{"items": [...], "total": N, "page": P, "per_page": S}``.
+
+Ids are ``RecordIdParam`` in paths, ``RecordIdFilter`` in queries and ``RecordId`` in bodies: an
+id too large for the database column is refused with a 400 naming it, instead of failing in the
+database driver. Constraints of parameters go in ``Parameter(...)``: litestar ignores a
+``msgspec.Meta`` on a path or query parameter (it only applies inside structs).
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ from piccolo.query import Select
 from jimu_sdk.errors import ValidationFailed
 
 MAX_PER_PAGE = 200
+MAX_RECORD_ID = 2**31 - 1
+"""Ids are PostgreSQL ``integer``/``serial`` columns."""
+
+RecordId = Annotated[int, msgspec.Meta(ge=1, le=MAX_RECORD_ID)]
+RecordIdParam = Annotated[int, Parameter(ge=1, le=MAX_RECORD_ID)]
+RecordIdFilter = Annotated[int | None, Parameter(ge=1, le=MAX_RECORD_ID)]
 
 PageNumber = Annotated[int, Parameter(ge=1, le=1_000_000, description="page number, from 1")]
 PerPage = Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE, description="items per page")]

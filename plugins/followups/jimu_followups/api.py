@@ -51,7 +51,7 @@ def out(row: dict[str, Any]) -> FollowUpOut:
 async def list_notes(customer_id: int | None = None,
                      limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
                      ) -> list[FollowUpOut]:
-    query = FollowUp.scoped_select()
+    query = await services.visible_notes()
     if customer_id is not None:
         await platform().get_customer(customer_id)
         query = query.where(FollowUp.customer_id == customer_id)

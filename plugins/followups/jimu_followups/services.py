@@ -41,7 +41,7 @@ async def log_follow_up(*, customer_id: int, body: str, channel: str,
 
 
 async def delete_follow_up(note_id: int) -> None:
-    row = await FollowUp.scoped_select(FollowUp.id).where(FollowUp.id == note_id).first()
+    row = await (await visible_notes()).where(FollowUp.id == note_id).first()
     if row is None:
         raise NotFound(f"follow-up {note_id} not found")
     await FollowUp.scoped_delete().where(FollowUp.id == note_id)
@@ -63,9 +63,18 @@ async def facts_for(customer_id: int) -> dict[str, Any]:
     }
 
 
+async def visible_notes():
+    """Follow-ups the caller may see: a partner user sees only its customers' notes."""
+    query = FollowUp.scoped_select()
+    visible = await platform().visible_customer_ids()
+    if visible is not None:
+        query = query.where(FollowUp.customer_id.is_in(visible or [-1]))
+    return query
+
+
 async def due_on(day: dt.date) -> list[dict[str, Any]]:
-    return await FollowUp.scoped_select().where(FollowUp.next_contact_on <= day).order_by(
-        FollowUp.next_contact_on)
+    query = await visible_notes()
+    return await query.where(FollowUp.next_contact_on <= day).order_by(FollowUp.next_contact_on)
 
 
 async def seed_demo(tenant_id: int) -> None:

@@ -1,0 +1,122 @@
+"""Outbox events, handlers, retries, redelivery, restarts, durable timers and schedules."""
+
+import datetime as dt
+
+import pytest
+
+from jimu.db.tables import OutboxEvent, Timer
+from jimu.kernel import Kernel
+from tests.sample_plugins import ledger
+from tests.sample_plugins.ledger.tables import LedgerEntry
+
+
+@pytest.fixture
+def jimu_plugins():
+    return [ledger]
+
+
+async def entries(platform, tenant, kind):
+    async with platform.as_tenant(tenant):
+        return await LedgerEntry.scoped_select().where(LedgerEntry.kind == kind)
+
+
+async def test_event_is_handled_once_even_when_redelivered(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    customer = (await admin.post("/api/v1/customers", json={"name": "李强"})).json()
+    await jimu_platform.run_jobs()
+    assert [e["ref"] for e in await entries(jimu_platform, tenant, "customer.created")] == [
+        customer["id"]]
+    # The broker (or a relay that died before marking) delivers everything again.
+    async with jimu_platform.kernel.db.transaction():
+        await OutboxEvent.update({OutboxEvent.dispatched_at: None}, force=True)
+    await jimu_platform.run_jobs()
+    assert len(await entries(jimu_platform, tenant, "customer.created")) == 1
+
+
+async def test_failing_handler_is_retried_until_it_succeeds(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    ledger.FAIL_TIMES["count"] = 2
+    try:
+        await admin.post("/api/v1/customers", json={"name": "张伟"})
+        await jimu_platform.run_jobs()
+    finally:
+        ledger.FAIL_TIMES["count"] = 0
+    assert len(await entries(jimu_platform, tenant, "customer.created")) == 1
+    failures = (await admin.get("/api/v1/hook-failures")).json()
+    assert failures["counts"] == [{"plugin": "ledger", "hook": "event:customer.created",
+                                   "count": 2}]
+
+
+async def test_events_of_a_tenant_without_the_plugin_are_not_handled(jimu_platform):
+    tenant = await jimu_platform.make_tenant()
+    admin = await jimu_platform.login(tenant.admin_username)
+    await admin.post("/api/v1/customers", json={"name": "陈静"})
+    await jimu_platform.run_jobs()
+    assert await entries(jimu_platform, tenant, "customer.created") == []
+
+
+async def test_failed_request_writes_no_event(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    bad = await admin.post("/api/v1/customers", json={"name": "赵敏", "region_code": "999999"})
+    assert bad.status_code == 422
+    async with jimu_platform.kernel.db.transaction():
+        assert await OutboxEvent.count() == 0
+
+
+async def test_undispatched_events_go_out_after_a_restart(jimu_platform, monkeypatch):
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    # The process "dies" after commit, before its relay runs.
+    monkeypatch.setattr(jimu_platform.kernel.jobs, "nudge_relay", lambda: None)
+    await admin.post("/api/v1/customers", json={"name": "刘洋"})
+    await jimu_platform.kernel.stop()
+    restarted = Kernel(jimu_platform.kernel.settings)
+    restarted.load_plugins(ledger)
+    await restarted.start()
+    try:
+        await restarted.jobs.drain()
+        assert len(await entries(jimu_platform, tenant, "customer.created")) == 1
+    finally:
+        await restarted.stop()
+        await jimu_platform.kernel.start()  # the fixture stops it again at teardown
+
+
+async def test_timer_runs_its_job_when_due_and_only_then(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    jimu_platform.clock.freeze(dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC))
+    async with jimu_platform.as_tenant(tenant):
+        await ledger.schedule_tick(jimu_platform.clock.now() + dt.timedelta(hours=1), ref=7)
+        await ledger.schedule_tick(jimu_platform.clock.now() + dt.timedelta(hours=1), ref=7)
+    await jimu_platform.run_jobs()
+    assert await entries(jimu_platform, tenant, "job") == []
+    await jimu_platform.advance(hours=1)
+    assert [e["ref"] for e in await entries(jimu_platform, tenant, "job")] == [7]
+    async with jimu_platform.kernel.db.transaction():
+        assert await Timer.select(Timer.status).where(Timer.key == "tick:7") == [
+            {"status": "done"}]
+
+
+async def test_timer_of_a_plugin_turned_off_is_cancelled(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    jimu_platform.clock.freeze(dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC))
+    async with jimu_platform.as_tenant(tenant):
+        await ledger.schedule_tick(jimu_platform.clock.now() + dt.timedelta(minutes=5), ref=1)
+    assert (await admin.post("/api/v1/plugins/ledger/disable")).status_code == 200
+    await jimu_platform.advance(minutes=10)
+    assert await entries(jimu_platform, tenant, "job") == []
+
+
+async def test_nightly_schedule_runs_once_per_enabling_tenant(jimu_platform):
+    on = await jimu_platform.make_tenant(plugins=["ledger"])
+    off = await jimu_platform.make_tenant()
+    await jimu_platform.advance(hours=24)
+    assert len(await entries(jimu_platform, on, "nightly")) == 1
+    assert await entries(jimu_platform, off, "nightly") == []
+    await jimu_platform.run_jobs()  # nothing new is due
+    assert len(await entries(jimu_platform, on, "nightly")) == 1
+    await jimu_platform.advance(hours=24)
+    assert len(await entries(jimu_platform, on, "nightly")) == 2

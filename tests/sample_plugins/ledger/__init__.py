@@ -1,0 +1,60 @@
+"""Counts events exactly once, runs a job on a timer and a nightly schedule."""
+
+from tests.sample_plugins.ledger.tables import LedgerEntry
+
+from jimu_sdk import (
+    EventHandler,
+    Job,
+    PluginMeta,
+    Schedule,
+    hookimpl,
+    localized,
+    platform,
+)
+
+meta = PluginMeta(name="ledger", version="1.0.0", title=localized("记账", "Ledger"),
+                  description=localized("事件计数", "Counts events"), author="tests",
+                  requires_core=">=1.0")
+
+FAIL_TIMES = {"count": 0}
+"""Handler failures still to inject before it succeeds (tests set it)."""
+
+
+async def count_customer(event):
+    if FAIL_TIMES["count"] > 0:
+        FAIL_TIMES["count"] -= 1
+        raise ConnectionError("downstream unavailable")
+    await LedgerEntry.scoped_insert(kind="customer.created", ref=event.payload["id"])
+
+
+async def tick(tenant_id, ref=0):
+    await LedgerEntry.scoped_insert(kind="job", ref=ref)
+
+
+async def nightly(tenant_id):
+    await LedgerEntry.scoped_insert(kind="nightly", ref=0)
+
+
+@hookimpl
+def register_piccolo_app():
+    return "tests.sample_plugins.ledger.piccolo_app"
+
+
+@hookimpl
+def register_event_handlers():
+    return [EventHandler(event_type="customer.created", name="count", handle=count_customer,
+                         max_retries=5)]
+
+
+@hookimpl
+def register_jobs():
+    return [Job(name="tick", run=tick), Job(name="nightly", run=nightly)]
+
+
+@hookimpl
+def register_schedules():
+    return [Schedule(name="nightly", cron="0 2 * * *", job="nightly")]
+
+
+async def schedule_tick(when, ref):
+    return await platform().schedule_at(when, "ledger.tick", {"ref": ref}, key=f"tick:{ref}")
