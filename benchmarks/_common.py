@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-
 from jimu_sdk import Permission, PluginMeta, hookimpl, localized
 
 FACT_PLUGINS = 20
@@ -151,7 +150,8 @@ class Verdicts:
         print()
         print("RESULT")
         for name, measured, target, ok in self.rows:
-            print(f"  {'PASS' if ok else 'FAIL'}  {name:<{width}}  {measured:>22}   target {target}")
+            verdict = "PASS" if ok else "FAIL"
+            print(f"  {verdict}  {name:<{width}}  {measured:>22}   target {target}")
 
     @property
     def exit_code(self) -> int:

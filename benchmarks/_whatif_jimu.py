@@ -1,4 +1,4 @@
-"""The real Jimu ASGI app with candidate core changes applied in-process (``api_list.py --what-if``).
+"""The real Jimu app with candidate core changes patched in (``api_list.py --what-if``).
 
 Core is not edited: this module patches the running app only, to measure what a change in core
 would buy. ``JIMU_WHATIF`` lists the changes, comma-separated:

@@ -65,7 +65,6 @@ async def admin_execute(sql: str) -> None:
 async def prepare_database(rebuild: bool) -> dict[str, Any]:
     """Create/migrate ``jimu_bench``, load the data if missing; return tenant id and a token."""
     import asyncpg
-
     from jimu.kernel import Kernel
     from jimu.services.auth import new_api_token, token_digest
     from jimu.services.tenants import create_tenant

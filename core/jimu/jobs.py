@@ -119,6 +119,12 @@ class JobSystem:
             await asyncio.gather(self._relay_task, return_exceptions=True)
         if self.worker is not None:
             worker, self.worker = self.worker, None
+            from dramatiq.asyncio import get_event_loop_thread
+
+            loop_thread = get_event_loop_thread()
+            if loop_thread is not None:  # the actors' database pool lives on that loop
+                await asyncio.to_thread(loop_thread.run_coroutine,
+                                        self.kernel.db.close_loop_pool())
             await asyncio.to_thread(worker.stop)
         self.broker.close()
 

@@ -53,5 +53,18 @@ class Settings:
             "pool_size": int(env.get("JIMU_DB_POOL_SIZE", "10")),
             "debug": env.get("JIMU_DEBUG", "0") == "1",
         }
+        values["block_plugins"] = (*values["block_plugins"], *catalog_blocked())  # type: ignore[misc]
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def catalog_blocked() -> tuple[str, ...]:
+    """Plugins that ``plugins.toml`` (``JIMU_CATALOG``, default ./plugins.toml) blocks."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(os.environ.get("JIMU_CATALOG", "plugins.toml"))
+    if not path.is_file():
+        return ()
+    return tuple(tomllib.loads(path.read_text(encoding="utf-8")).get("platform", {})
+                 .get("blocked", []))

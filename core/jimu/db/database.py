@@ -74,6 +74,12 @@ class Database:
     async def close(self) -> None:
         if isinstance(self.engine, LoopLocalPostgresEngine):
             await self.engine.close_pool()
+            self.engine.terminate_pools()
+
+    async def close_loop_pool(self) -> None:
+        """Close the running loop's pool (the worker calls this on its own loop)."""
+        if isinstance(self.engine, LoopLocalPostgresEngine):
+            await self.engine.close_pool()
 
     # ------------------------------------------------------------------ transactions
 

@@ -57,13 +57,18 @@ class LoopLocalPostgresEngine(PostgresEngine):
             self._pools[id(asyncio.get_running_loop())] = pool
 
     async def close_pool(self) -> None:
-        """Close this loop's pool gracefully and terminate the pools of other loops."""
-        pool = self.pool
+        """Close the pool of the running loop."""
+        pool = self._pools.pop(id(asyncio.get_running_loop()), None)
         if pool is not None:
-            del self._pools[id(asyncio.get_running_loop())]
             await pool.close()
-        for other in self._pools.values():
-            other.terminate()  # their loops (e.g. a stopped worker's) can no longer run them
+
+    def terminate_pools(self) -> None:
+        """Drop pools left behind by loops that are gone (best effort)."""
+        for pool in self._pools.values():
+            try:
+                pool.terminate()
+            except RuntimeError:  # its loop is closed; the server drops the sockets
+                pass
         self._pools.clear()
 
 

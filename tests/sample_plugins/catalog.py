@@ -1,0 +1,55 @@
+"""Contributes a workflow node type and a channel adapter (their runtimes come later)."""
+
+import hashlib
+import hmac
+import json
+
+import msgspec
+
+from jimu_sdk import (
+    InboundEvent,
+    NodeType,
+    PluginMeta,
+    SendResult,
+    hookimpl,
+    localized,
+)
+
+meta = PluginMeta(name="catalog", version="1.0.0", title=localized("目录", "Catalog"),
+                  description=localized("节点与渠道", "A node and a channel"), author="tests",
+                  requires_core=">=1.0")
+
+
+class NotifySettings(msgspec.Struct):
+    template: str
+
+
+def notify(context):
+    return "sent"
+
+
+class EchoChannel:
+    key = "echo"
+    title = localized("回声", "Echo")
+
+    def verify(self, request, secret):
+        expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, request.headers.get("x-signature", ""))
+
+    def parse(self, request):
+        body = json.loads(request.body)
+        return [InboundEvent(kind="message", external_id=body["id"], payload=body)]
+
+    async def send(self, message, config):
+        return SendResult(ok=True, external_id=f"echo-{message.recipient}")
+
+
+@hookimpl
+def register_workflow_nodes():
+    return [NodeType(key="catalog.notify", title=localized("通知", "Notify"),
+                     settings=NotifySettings, run=notify, icon="bell")]
+
+
+@hookimpl
+def register_channels():
+    return [EchoChannel()]
