@@ -66,6 +66,8 @@ class JobSystem:
         self.worker: dramatiq.Worker | None = None
         self._relay_task: asyncio.Task[Any] | None = None
         self._relay_again = False
+        self.events_pending = False
+        """Set when an event was written; a hint only (the scheduler loop relays anyway)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._relay_lock = asyncio.Lock()
         self.min_backoff_ms = int(settings.extra.get("retry_min_backoff_ms", 1000))
@@ -207,6 +209,7 @@ class JobSystem:
                     return sent
 
     async def _relay_batch(self) -> int:
+        self.events_pending = False
         db = self.kernel.db
         async with db.transaction() as tx:
             if is_postgres(db.engine):

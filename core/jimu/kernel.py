@@ -164,7 +164,7 @@ class Kernel:
     async def after_transaction(self) -> None:
         """Work that must happen after a commit or rollback, never inside it."""
         await self.flush_failures()
-        if self._jobs is not None:
+        if self._jobs is not None and self._jobs.events_pending:
             self._jobs.nudge_relay()
 
     async def flush_failures(self) -> None:

@@ -4,6 +4,9 @@ Two kinds: *platform* tables that core code alone reaches, each read through an 
 filter (tenants, users, sessions, API tokens, outbox, timers, hook failures, the national region
 list), and *tenant-owned* tables (``TenantScoped``) that plugins and APIs read through the
 scoped query builders, with row-level security as a second wall on PostgreSQL.
+
+Each table annotates piccolo's implicit ``id`` primary key (annotation only, so migrations do
+not change) for type checkers.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from piccolo.columns import (
     JSON,
     Boolean,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -25,6 +29,7 @@ from jimu_sdk.tables import TenantScoped
 
 
 class Tenant(Table, tablename="core_tenant"):
+    id: Serial
     slug = Varchar(length=63, unique=True)
     name = Varchar(length=200)
     status = Varchar(length=16, default="active")  # active | suspended
@@ -36,6 +41,7 @@ class Tenant(Table, tablename="core_tenant"):
 
 
 class User(Table, tablename="core_user"):
+    id: Serial
     tenant_id = Integer(null=True, index=True)  # NULL: platform operator
     username = Varchar(length=150, unique=True)
     display_name = Varchar(length=200, default="")
@@ -50,6 +56,7 @@ class User(Table, tablename="core_user"):
 
 
 class UserSession(Table, tablename="core_session"):
+    id: Serial
     token_hash = Varchar(length=64, unique=True)
     user_id = Integer(index=True)
     csrf_token = Varchar(length=64)
@@ -58,6 +65,7 @@ class UserSession(Table, tablename="core_session"):
 
 
 class ApiToken(Table, tablename="core_api_token"):
+    id: Serial
     tenant_id = Integer(index=True)
     name = Varchar(length=100)
     prefix = Varchar(length=16)
@@ -71,6 +79,7 @@ class ApiToken(Table, tablename="core_api_token"):
 
 
 class OutboxEvent(Table, tablename="core_outbox"):
+    id: Serial
     tenant_id = Integer(null=True, index=True)
     event_type = Varchar(length=100)
     payload = JSON(default={})
@@ -79,12 +88,15 @@ class OutboxEvent(Table, tablename="core_outbox"):
 
 
 class ProcessedMessage(Table, tablename="core_processed_message"):
+    id: Serial
     key = Varchar(length=255, unique=True)
     processed_at = Timestamptz(default=TimestamptzNow())
 
 
 class Timer(Table, tablename="core_timer"):
     """A durable "run this job at T": claimed when due, so work grows with what is due."""
+
+    id: Serial
 
     tenant_id = Integer(null=True, index=True)
     job = Varchar(length=150)
@@ -99,12 +111,14 @@ class Timer(Table, tablename="core_timer"):
 
 
 class ScheduleState(Table, tablename="core_schedule_state"):
+    id: Serial
     name = Varchar(length=255, unique=True)
     cron = Varchar(length=100)
     next_run_at = Timestamptz()
 
 
 class HookFailure(Table, tablename="core_hook_failure"):
+    id: Serial
     tenant_id = Integer(null=True, index=True)
     plugin = Varchar(length=100, index=True)
     hook = Varchar(length=100)
@@ -117,6 +131,8 @@ class HookFailure(Table, tablename="core_hook_failure"):
 class Region(Table, tablename="core_region"):
     """National administrative divisions (GB/T 2260), shared by every tenant, read-only."""
 
+    id: Serial
+
     code = Varchar(length=12, unique=True)
     name = Varchar(length=100)
     parent_code = Varchar(length=12, null=True, default=None, index=True)
@@ -127,6 +143,7 @@ class Region(Table, tablename="core_region"):
 
 
 class PluginConfig(TenantScoped, Table, tablename="core_plugin_config"):
+    id: Serial
     tenant_unique = (("plugin",),)
     plugin = Varchar(length=100)
     enabled = Boolean(default=False)
@@ -135,6 +152,7 @@ class PluginConfig(TenantScoped, Table, tablename="core_plugin_config"):
 
 
 class Role(TenantScoped, Table, tablename="core_role"):
+    id: Serial
     tenant_unique = (("name",),)
     name = Varchar(length=63)
     title = JSON(default={})
@@ -144,6 +162,8 @@ class Role(TenantScoped, Table, tablename="core_role"):
 
 class Partner(TenantScoped, Table, tablename="core_partner"):
     """An organisation the tenant works with: dealer (总代/一级/二级), store, installer …"""
+
+    id: Serial
 
     tenant_unique = (("code",),)
     code = Varchar(length=63)
@@ -160,6 +180,8 @@ class Partner(TenantScoped, Table, tablename="core_partner"):
 class Customer(TenantScoped, Table, tablename="core_customer"):
     """A person the tenant serves; channels and plugins attach their facts to it."""
 
+    id: Serial
+
     name = Varchar(length=200)
     phone = Varchar(length=32, default="", index=True)
     email = Varchar(length=254, default="")
@@ -172,6 +194,7 @@ class Customer(TenantScoped, Table, tablename="core_customer"):
 
 
 class AuditEntry(TenantScoped, Table, tablename="core_audit"):
+    id: Serial
     user_id = Integer(null=True, default=None)
     username = Varchar(length=150, default="")
     action = Varchar(length=100, index=True)

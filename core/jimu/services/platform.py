@@ -24,6 +24,7 @@ class KernelServices:
         row = OutboxEvent(tenant_id=tenant_id, event_type=event_type, payload=dict(payload),
                           created_at=self.kernel.clock.now())
         await row.save()
+        self.kernel.jobs.events_pending = True
         return row.id
 
     async def schedule_at(self, when: dt.datetime, job: str, args: Mapping[str, Any],
