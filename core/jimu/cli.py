@@ -10,12 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
+from jimu_sdk.errors import JimuError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table as RichTable
 
 from jimu.kernel import Kernel
-from jimu_sdk.errors import JimuError
 
 app = typer.Typer(help="积木 Jimu — plugin-based SCRM platform", no_args_is_help=True)
 tenant_app = typer.Typer(help="Manage tenants", no_args_is_help=True)

@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
-
 from jimu_sdk.markers import hookspec
 from jimu_sdk.types import (
     AdminPage,

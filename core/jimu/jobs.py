@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.asyncio import AsyncIO
+from jimu_sdk.types import DomainEvent, EventHandler, Job
 
 from jimu.db.engine import is_postgres
 from jimu.db.tables import OutboxEvent, ProcessedMessage, Tenant
-from jimu_sdk.types import DomainEvent, EventHandler, Job
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel
@@ -107,7 +107,7 @@ class JobSystem:
         if client is not None:
             client.ping()
         elif not isinstance(self.broker, StubBroker):
-            self.broker.channel  # noqa: B018 - opens the AMQP connection or raises
+            getattr(self.broker, "channel")  # noqa: B009 - opens the AMQP connection or raises
 
     # ------------------------------------------------------------------ worker
 

@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from jimu_sdk.context import Scope, use_scope
+from jimu_sdk.errors import NotFound
+
 from jimu.db import Database
 from jimu.db.tables import PluginConfig, Role, Tenant
 from jimu.plugins import FailureLog, PluginRegistry, TenantHooks
 from jimu.settings import Settings
-from jimu_sdk.context import Scope, use_scope
-from jimu_sdk.errors import NotFound
 
 log = logging.getLogger("jimu.kernel")
 

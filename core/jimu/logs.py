@@ -14,17 +14,18 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        base = {
             "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
         scope = current_scope()
+        context: dict[str, object] = {}
         if scope is not None:
-            entry.setdefault("request_id", scope.request_id or None)
-            entry.setdefault("tenant", scope.tenant_id)
-            entry.setdefault("user", scope.user_id)
+            context = {"request_id": scope.request_id or None, "tenant": scope.tenant_id,
+                       "user": scope.user_id}
+        entry: dict[str, object] = {**context, **base}
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

@@ -23,17 +23,17 @@ from types import ModuleType
 from typing import Any
 
 import msgspec
-from cronsim import CronSim, CronSimError
 import pluggy
-from pluggy import HookCaller
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
-from jimu import hookspecs
-from jimu.version import CORE_API_VERSION
+from cronsim import CronSim, CronSimError
 from jimu_sdk.errors import Conflict, NotFound, ValidationFailed
 from jimu_sdk.markers import ENTRY_POINT_GROUP, HOOK_NAMESPACE
 from jimu_sdk.types import REQUIRED_LOCALES, PluginMeta
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pluggy import HookCaller
+
+from jimu import hookspecs
+from jimu.version import CORE_API_VERSION
 
 log = logging.getLogger("jimu.plugins")
 
@@ -221,7 +221,8 @@ class PluginRegistry:
 
     def add(self, module: ModuleType, *, name: str | None = None) -> LoadedPlugin | None:
         """Register a plugin module; on any problem it is listed as broken and skipped."""
-        label = name or getattr(getattr(module, "meta", None), "name", module.__name__)
+        label = str(name or getattr(getattr(module, "meta", None), "name", None)
+                    or module.__name__)
         try:
             meta = self._check_meta(module, name)
             self.pm.register(module, name=meta.name)
@@ -256,8 +257,8 @@ class PluginRegistry:
                 missing = [d for d in plugin.meta.depends if d not in self.plugins]
                 if missing:
                     reasons = ", ".join(
-                        f"{d} ({'broken: ' + self.broken[d].error if d in self.broken else 'not installed'})"
-                        for d in missing)
+                        f"{d} (broken: {self.broken[d].error})" if d in self.broken
+                        else f"{d} (not installed)" for d in missing)
                     self.broken[slug] = BrokenPlugin(slug, f"depends on {reasons}")
                     self.pm.unregister(plugin.module)
                     del self.plugins[slug]

@@ -30,7 +30,9 @@ async def seed_regions(batch: int = 500) -> int:
         return 0
     rows = read_region_file()
     for start in range(0, len(rows), batch):
-        await Region.insert(*[Region(**row) for row in rows[start:start + batch]])
+        await Region.insert(*[Region(code=row["code"], name=row["name"],
+                                     parent_code=row["parent_code"], level=row["level"])
+                              for row in rows[start:start + batch]])
     return len(rows)
 
 

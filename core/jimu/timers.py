@@ -10,6 +10,7 @@ second scheduler process cannot create it twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import traceback
@@ -197,10 +198,8 @@ class Scheduler:
                 await self.kernel.jobs.relay_outbox()
             except Exception:
                 log.exception("scheduler tick failed; retrying")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), interval)
-            except TimeoutError:
-                pass
 
     async def stop_loop(self) -> None:
         if self._task is not None:

@@ -4,7 +4,6 @@ import os
 
 import asyncpg
 import pytest
-
 from jimu.db.engine import APP_ROLE
 from jimu.db.tables import Customer
 from jimu_sdk.tables import is_tenant_table

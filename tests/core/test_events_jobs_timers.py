@@ -3,9 +3,9 @@
 import datetime as dt
 
 import pytest
-
 from jimu.db.tables import OutboxEvent, Timer
 from jimu.kernel import Kernel
+
 from tests.sample_plugins import ledger
 from tests.sample_plugins.ledger.tables import LedgerEntry
 

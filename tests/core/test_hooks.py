@@ -7,8 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-
 from jimu_sdk import InboundRequest, OutboundMessage, PriceContext
+
 from tests.sample_plugins import catalog, ledger, list_price, volume_discount
 
 

@@ -5,7 +5,6 @@ import hmac
 import json
 
 import msgspec
-
 from jimu_sdk import (
     InboundEvent,
     NodeType,

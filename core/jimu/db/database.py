@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from jimu_sdk.tables import is_tenant_table
 from piccolo.conf.apps import AppConfig, AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.table import Table
@@ -22,7 +23,6 @@ from jimu.db.engine import (
     set_tenant,
     transaction,
 )
-from jimu_sdk.tables import is_tenant_table
 
 CORE_APP = "jimu.db.piccolo_app"
 
@@ -61,7 +61,8 @@ class Database:
         from piccolo.apps.migrations.tables import Migration
 
         # piccolo's own bookkeeping table would otherwise keep the first engine it saw.
-        for table in [*self.tables, Migration]:
+        tables: list[type[Table]] = [*self.tables, Migration]
+        for table in tables:
             table._meta.db = engine
         # piccolo's migration runner finds the engine and apps through piccolo_conf.
         piccolo_conf.DB = engine  # type: ignore[attr-defined]
@@ -94,7 +95,7 @@ class Database:
         await set_tenant(self.engine, tenant_id)
 
     async def ping(self) -> None:
-        await self.engine._run_in_new_connection("SELECT 1")
+        await self.engine.run_ddl("SELECT 1")
 
     # ------------------------------------------------------------------ migrations
 
@@ -137,7 +138,7 @@ class Database:
                 self._bind(self.engine)
 
     async def _ensure_app_role(self, engine: Engine) -> None:
-        await engine._run_in_new_connection(
+        await engine.run_ddl(
             f"""DO $$ BEGIN
                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
                     CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS;
@@ -164,9 +165,9 @@ class Database:
                 f"WITH CHECK (tenant_id = {tenant_expr})",
             ]
         for sql in statements:
-            await engine._run_in_new_connection(sql)
+            await engine.run_ddl(sql)
 
     async def prepare_sqlite(self) -> None:
         """WAL lets readers run beside the one writer; it persists in the file."""
         if not self.is_postgres:
-            await self.engine._run_in_new_connection("PRAGMA journal_mode=WAL")
+            await self.engine.run_ddl("PRAGMA journal_mode=WAL")

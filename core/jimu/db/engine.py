@@ -12,6 +12,7 @@ On PostgreSQL each transaction also drops to the application role (which owns no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,10 +66,9 @@ class LoopLocalPostgresEngine(PostgresEngine):
     def terminate_pools(self) -> None:
         """Drop pools left behind by loops that are gone (best effort)."""
         for pool in self._pools.values():
-            try:
+            # Its loop may be closed already; the server then drops the sockets itself.
+            with contextlib.suppress(RuntimeError):
                 pool.terminate()
-            except RuntimeError:  # its loop is closed; the server drops the sockets
-                pass
         self._pools.clear()
 
 

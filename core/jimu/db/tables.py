@@ -11,6 +11,7 @@ not change) for type checkers.
 
 from __future__ import annotations
 
+from jimu_sdk.tables import TenantScoped
 from piccolo.columns import (
     JSON,
     Boolean,
@@ -22,8 +23,6 @@ from piccolo.columns import (
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
-
-from jimu_sdk.tables import TenantScoped
 
 # ----------------------------------------------------------------------------- platform tables
 
@@ -103,7 +102,8 @@ class Timer(Table, tablename="core_timer"):
     args = JSON(default={})
     due_at = Timestamptz(index=True)
     key = Varchar(length=255, null=True, default=None, unique=True)
-    status = Varchar(length=16, default="pending", index=True)  # pending|running|done|failed|cancelled
+    # pending | running | done | failed | cancelled
+    status = Varchar(length=16, default="pending", index=True)
     attempts = Integer(default=0)
     claimed_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)

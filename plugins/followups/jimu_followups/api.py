@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+from jimu_sdk import PermissionDenied, has_permission, platform
 from litestar import MediaType, delete, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Template
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from jimu_sdk import PermissionDenied, has_permission, platform
 from jimu_followups import services
 from jimu_followups.tables import FollowUp
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import msgspec
-
 from jimu_sdk import (
     AdminPage,
     DomainEvent,
@@ -24,6 +23,7 @@ from jimu_sdk import (
     hookimpl,
     localized,
 )
+
 from jimu_followups import api, services
 from jimu_followups.tables import FollowUp
 

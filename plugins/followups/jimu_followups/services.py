@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jimu_sdk import NotFound, ValidationFailed, current_scope, emit, platform
+
 from jimu_followups.tables import FollowUp
 
 CHANNELS = ("phone", "visit", "wechat", "other")

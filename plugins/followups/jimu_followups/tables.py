@@ -1,10 +1,9 @@
 """Follow-up records: one row per contact with a customer."""
 
+from jimu_sdk import TenantScoped
 from piccolo.columns import Date, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
-
-from jimu_sdk import TenantScoped
 
 
 class FollowUp(TenantScoped, Table, tablename="followups_note"):

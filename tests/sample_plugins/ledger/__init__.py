@@ -1,7 +1,5 @@
 """Counts events exactly once, runs a job on a timer and a nightly schedule."""
 
-from tests.sample_plugins.ledger.tables import LedgerEntry
-
 from jimu_sdk import (
     EventHandler,
     Job,
@@ -11,6 +9,8 @@ from jimu_sdk import (
     localized,
     platform,
 )
+
+from tests.sample_plugins.ledger.tables import LedgerEntry
 
 meta = PluginMeta(name="ledger", version="1.0.0", title=localized("记账", "Ledger"),
                   description=localized("事件计数", "Counts events"), author="tests",

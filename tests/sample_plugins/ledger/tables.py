@@ -1,7 +1,6 @@
+from jimu_sdk import TenantScoped
 from piccolo.columns import Integer, Varchar
 from piccolo.table import Table
-
-from jimu_sdk import TenantScoped
 
 
 class LedgerEntry(TenantScoped, Table, tablename="ledger_entry"):
