@@ -97,5 +97,7 @@ def create_app(kernel: Kernel | None = None, **litestar_options: Any) -> Litesta
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(template_environment(kernel))),
         debug=kernel.settings.debug,
+        # Logging is configured by the process (jimu.logs, JSON lines), not by litestar.
+        logging_config=None,
         **litestar_options,
     )

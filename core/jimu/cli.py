@@ -67,10 +67,8 @@ async def _tenant_id(slug: str) -> int:
 
 
 async def migrate_all(kernel: Kernel, *, backwards: bool = False) -> list[str]:
-    from piccolo.apps.migrations.commands.base import BaseMigrationManager
-
     kernel.db.activate()
-    names = BaseMigrationManager().get_sorted_app_names()
+    names = kernel.db.app_names(backwards=backwards)
     with Progress(TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), console=console,
                   transient=True) as progress:
@@ -313,3 +311,7 @@ def demo(password: Annotated[str | None, typer.Option(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

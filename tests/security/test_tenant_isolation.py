@@ -42,6 +42,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import msgspec
@@ -101,6 +102,15 @@ REFERENCE_ALIASES = {"parent_id": "partner_id"}
 """Body and query fields holding a record id under another name than its path parameter."""
 
 _serial = itertools.count(1)
+
+WORLD_RECORDS: list[tuple[str, Callable[[World, dict[str, Any]], dict[str, Any]]]] = [
+    ("/api/v1/followups/notes", lambda world, ids: {
+        "customer_id": ids["customer_id"], "body": f"{world.marker} called, due today",
+        "next_contact_on": ids["today"]}),
+]
+"""Plugin records created through their API in both tenants (skipped when the plugin is not
+installed), carrying the tenant's marker so that a leak shows on any page. ``ids`` has the
+tenant's ``customer_id``, ``partner_id`` and ``today`` (in the tenant's timezone)."""
 
 BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/customers": lambda: {"name": f"probe {next(_serial)}"},
@@ -217,7 +227,7 @@ async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> d
     return response.json()  # type: ignore[no-any-return]
 
 
-async def build_world(platform: TestPlatform, marker: str) -> World:
+async def build_world(platform: TestPlatform, marker: str, paths: set[str]) -> World:
     """A tenant with all plugins, some of every record, and a client for each principal."""
     tenant = await platform.make_tenant(marker, plugins=sorted(platform.kernel.plugins.plugins))
     admin = await platform.login(tenant.admin_username)
@@ -226,9 +236,9 @@ async def build_world(platform: TestPlatform, marker: str) -> World:
         "region_code": "310115", "contact_phone": "13800138000"})
     await _post(admin, "/api/v1/partners", {"code": f"{marker}-STORE", "name": f"{marker} store",
                                             "kind": "store", "parent_id": dealer["id"]})
-    await _post(admin, "/api/v1/customers", {"name": f"{marker} customer", "level": "gold",
-                                             "phone": "13900139000", "email": f"{marker}@x.cn",
-                                             "partner_id": dealer["id"]})
+    customer = await _post(admin, "/api/v1/customers", {
+        "name": f"{marker} customer", "level": "gold", "phone": "13900139000",
+        "email": f"{marker}@x.cn", "partner_id": dealer["id"]})
     await _post(admin, "/api/v1/customers", {"name": f"{marker} walk-in"})
     await _post(admin, "/api/v1/roles", {"name": f"{marker}_auditor", "title_zh": marker,
                                          "title_en": marker, "permissions": ["audit.read"]})
@@ -246,13 +256,19 @@ async def build_world(platform: TestPlatform, marker: str) -> World:
                 result = seeder(tenant.id)
                 if inspect.isawaitable(result):
                     await result
-    await platform.run_jobs()
-    return World(tenant=tenant, marker=marker, clients={
+    world = World(tenant=tenant, marker=marker, clients={
         "admin": admin,
         "staff": await platform.login(f"{marker}-staff"),
         "partner": await platform.login(f"{marker}-dealer"),
         "token": platform.token_client(token["token"]),
     })
+    today = platform.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    ids = {"customer_id": customer["id"], "partner_id": dealer["id"], "today": today}
+    for path, body in WORLD_RECORDS:
+        if path in paths:
+            await _post(admin, path, body(world, ids))
+    await platform.run_jobs()
+    return world
 
 
 # ---------------------------------------------------------------------- the walk
@@ -270,8 +286,9 @@ class Walk:
     @classmethod
     async def start(cls, platform: TestPlatform) -> Walk:
         platform.clock.freeze(platform.clock.now())  # snapshots must not drift with time
-        walk = cls(platform, await build_world(platform, "alphaco"),
-                   await build_world(platform, "bravoco"))
+        paths = {e.path for e in endpoints(platform.app)}
+        walk = cls(platform, await build_world(platform, "alphaco", paths),
+                   await build_world(platform, "bravoco", paths))
         walk.owned = await walk.owned_values(walk.a)
         walk.b_owned = await walk.owned_values(walk.b)
         return walk
@@ -392,7 +409,7 @@ class Walk:
                 f"{who}: {endpoint.method} {path} on tenant A's {param} {value} answered "
                 f"{response.status_code} {_error(response)}, but {missing.status_code} "
                 f"{_error(missing)} for an id that exists nowhere: another tenant's record "
-                f"must look missing (404), not forbidden"))
+                f"must look exactly like a missing one (404)"))
 
     async def lists(self) -> None:
         """B's lists show none of A's rows: plain, searched for A's names, filtered by A's

@@ -99,6 +99,15 @@ async def check_partner(partner_id: int | None, field: str = "partner_id") -> No
         raise ValidationFailed(f"partner {partner_id} not found", field=field)
 
 
+async def check_customer(customer_id: int | None, field: str = "customer_id") -> None:
+    if customer_id is None:
+        return
+    try:
+        await get_customer_row(customer_id)
+    except NotFound as exc:
+        raise ValidationFailed(exc.message, field=field) from exc
+
+
 # ------------------------------------------------------------------------------ customers
 
 

@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from jimu.api.directory import check_customer, check_partner
 from jimu.api.identity import kernel_of
 from jimu.db.tables import AuditEntry
 from jimu.services.pricing import quote
@@ -104,6 +105,10 @@ class PricingController(Controller):
     async def quote(self, request: Request, data: QuoteIn) -> QuoteOut:
         tenant = request_context(request).tenant
         assert tenant is not None
+        # Steps get the ids as they are: only the tenant's own (and, for a partner user,
+        # visible) records may reach them.
+        await check_partner(data.partner_id)
+        await check_customer(data.customer_id)
         context = PriceContext(tenant_id=current_tenant_id(), item=data.item,
                                quantity=data.quantity, currency=data.currency,
                                partner_id=data.partner_id, customer_id=data.customer_id,

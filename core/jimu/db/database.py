@@ -103,20 +103,15 @@ class Database:
                       progress: Callable[[str], None] | None = None) -> list[str]:
         """Run every app's migrations forwards (or all of them backwards); return app names."""
         from piccolo.apps.migrations.commands.backwards import run_backwards
-        from piccolo.apps.migrations.commands.base import BaseMigrationManager
         from piccolo.apps.migrations.commands.forwards import run_forwards
 
-        # piccolo's migration runner finds apps and engine through this module.
-        os.environ["PICCOLO_CONF"] = "jimu.db.piccolo_conf"
         admin_engine = engine_from_url(self.admin_url) if self.admin_url != self.url else None
         if admin_engine is not None:
             self._bind(admin_engine)
         try:
             if not backwards and self.is_postgres:
                 await self._ensure_app_role(admin_engine or self.engine)
-            names = BaseMigrationManager().get_sorted_app_names()
-            if backwards:
-                names.reverse()
+            names = self.app_names(backwards=backwards)
             for name in names:
                 if progress:
                     progress(name)
@@ -136,6 +131,15 @@ class Database:
         finally:
             if admin_engine is not None:
                 self._bind(self.engine)
+
+    def app_names(self, *, backwards: bool = False) -> list[str]:
+        """Piccolo apps in migration order (dependencies first), or reversed."""
+        from piccolo.apps.migrations.commands.base import BaseMigrationManager
+
+        # piccolo's migration runner finds apps and engine through this module.
+        os.environ["PICCOLO_CONF"] = "jimu.db.piccolo_conf"
+        names = BaseMigrationManager().get_sorted_app_names()
+        return names[::-1] if backwards else names
 
     async def _ensure_app_role(self, engine: Engine) -> None:
         await engine.run_ddl(

@@ -1,0 +1,48 @@
+"""Probes, request ids and structured logs."""
+
+import json
+import logging
+
+from jimu.logs import JsonFormatter
+
+
+async def test_health_and_ready_answer_without_signing_in(jimu_platform):
+    client = jimu_platform.client()
+    assert (await client.get("/health")).json()["status"] == "ok"
+    ready = await client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "ok", "broker": "ok",
+                            "broken_plugins": []}
+
+
+async def test_ready_says_which_dependency_is_down(jimu_platform, monkeypatch):
+    def unreachable():
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(jimu_platform.kernel.jobs, "ping", unreachable)
+    ready = await jimu_platform.client().get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["broker"] == "unreachable: ConnectionError"
+
+
+async def test_request_log_line_carries_request_id_tenant_and_user(jimu_platform, caplog):
+    tenant = await jimu_platform.make_tenant()
+    admin = await jimu_platform.login(tenant.admin_username)
+    with caplog.at_level(logging.INFO, logger="jimu.http"):
+        response = await admin.get("/api/v1/customers", headers={"X-Request-ID": "req-42"})
+    assert response.headers["x-request-id"] == "req-42"
+    record = next(r for r in caplog.records if getattr(r, "request_id", None) == "req-42")
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-42"
+    assert line["tenant"] == tenant.id
+    assert line["user"] == tenant.admin_username
+    assert line["status"] == 200 and line["message"] == "GET /api/v1/customers 200"
+
+
+async def test_errors_carry_the_request_id(jimu_platform):
+    tenant = await jimu_platform.make_tenant()
+    admin = await jimu_platform.login(tenant.admin_username)
+    missing = await admin.get("/api/v1/customers/424242", headers={"X-Request-ID": "r-7"})
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "not_found", "message": "customer 424242 not found",
+                              "request_id": "r-7"}
