@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ class JimuCore(InitPlugin):
 def template_environment(kernel: Kernel) -> Environment:
     """Theme first, then each plugin's own ``<slug>/`` directory, then core."""
     loaders: list[Any] = []
-    theme = REPO_THEMES / "default" / "templates"
+    theme = Path(os.environ.get("JIMU_THEMES_DIR", REPO_THEMES)) / "default" / "templates"
     if theme.is_dir():
         loaders.append(FileSystemLoader(theme))
     for plugin in kernel.plugins.plugins.values():
