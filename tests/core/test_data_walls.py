@@ -91,3 +91,14 @@ async def test_app_role_sees_nothing_outside_a_tenant_and_owns_no_table(
         assert (role["rolsuper"], role["rolbypassrls"]) == (False, False)
     finally:
         await connection.close()
+
+
+async def test_migrations_run_backwards_and_forwards_again(jimu_platform):
+    db = jimu_platform.kernel.db
+    await db.migrate(backwards=True)
+    async with db.transaction():
+        assert not await Customer.table_exists()
+    assert await db.migrate() == ["jimu_core", "followups"]
+    tenant = await jimu_platform.make_tenant(plugins=["followups"])
+    async with jimu_platform.as_tenant(tenant):
+        assert await Customer.scoped_count() == 0

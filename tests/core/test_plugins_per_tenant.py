@@ -135,3 +135,30 @@ async def test_routes_of_a_disabled_plugin_answer_404(jimu_platform):
         "/api/v1/followups/notes")).status_code == 200
     assert (await (await jimu_platform.login(off.admin_username)).get(
         "/api/v1/followups/notes")).status_code == 404
+
+
+async def test_plugin_that_fails_to_import_is_listed_broken_while_the_platform_runs(
+        jimu_platform_factory, monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    import jimu.plugins
+
+    real = jimu.plugins.entry_points
+
+    def with_a_broken_one(group):
+        broken = EntryPoint(name="half_done", value="tests.sample_plugins.missing_module",
+                            group=group)
+        return [*real(group=group), broken]
+
+    monkeypatch.setattr(jimu.plugins, "entry_points", with_a_broken_one)
+    platform = await jimu_platform_factory()
+    assert "import failed: ModuleNotFoundError" in platform.kernel.plugins.broken[
+        "half_done"].error
+    assert "followups" in platform.kernel.plugins.plugins
+    ready = await platform.client().get("/ready")
+    assert ready.status_code == 200 and ready.json()["broken_plugins"] == ["half_done"]
+    tenant = await platform.make_tenant()
+    admin = await platform.login(tenant.admin_username)
+    listed = {p["name"]: p for p in (await admin.get("/api/v1/plugins")).json()}
+    assert listed["half_done"]["status"] == "broken"
+    assert "No module named" in listed["half_done"]["error"]
