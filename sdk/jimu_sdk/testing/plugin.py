@@ -67,14 +67,15 @@ async def jimu_platform_factory(tmp_path: Path, tmp_path_factory: pytest.TempPat
 
     def make_kernel(url: str, plugins: list[ModuleType], installed: bool,
                     extra_settings: dict[str, Any]) -> Kernel:
-        broker_url = os.environ.get("JIMU_TEST_BROKER_URL") or None
-        settings = Settings(
-            database_url=url, broker_url=broker_url,
-            broker_namespace=f"jimu-test-{uuid.uuid4().hex[:8]}",
-            run_worker_in_process=True, run_scheduler_in_process=False,
-            load_plugins=None if installed else (),
-            extra={"retry_min_backoff_ms": "5", "retry_max_backoff_ms": "20"},
-            **extra_settings)
+        values: dict[str, Any] = {
+            "database_url": url,
+            "broker_url": os.environ.get("JIMU_TEST_BROKER_URL") or None,
+            "broker_namespace": f"jimu-test-{uuid.uuid4().hex[:8]}",
+            "run_worker_in_process": True, "run_scheduler_in_process": False,
+            "load_plugins": None if installed else (),
+            "extra": {"retry_min_backoff_ms": "5", "retry_max_backoff_ms": "20"},
+        }
+        settings = Settings(**{**values, **extra_settings})
         kernel = Kernel(settings)
         kernel.load_plugins(*plugins)
         return kernel
