@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import os
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -53,7 +54,8 @@ from jimu.web.errors import ERROR_RESPONSES, ErrorOut
 from jimu.web.guards import platform_operator
 
 BASE_URL = "http://testserver"
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = int(os.environ.get("JIMU_FUZZ_EXAMPLES", "30"))
+"""Per operation; CI keeps the default (well under a minute), a deeper hunt raises it."""
 # Not ``negative_data_rejection``: litestar parses queries leniently (the last of repeated
 # values wins, a number is a unix time for a datetime), which that check counts as accepting
 # invalid input, on every list route. Invalid input is still generated and must get a 4xx.

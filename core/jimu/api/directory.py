@@ -95,7 +95,7 @@ async def check_partner(partner_id: int | None, field: str = "partner_id") -> No
     visible = await visible_partner_ids()
     if visible is not None and partner_id not in visible:
         raise ValidationFailed(f"partner {partner_id} not found", field=field)
-    if not await Partner.count().where(Partner.id == partner_id):
+    if not await Partner.scoped_count().where(Partner.id == partner_id):
         raise ValidationFailed(f"partner {partner_id} not found", field=field)
 
 

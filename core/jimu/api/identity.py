@@ -283,7 +283,7 @@ class UserController(Controller):
     async def list_users(self, q: SearchParam = None, role: str | None = None,
                          sort: SortParam = None, page: PageNumber = 1,
                          per_page: PerPage = 50) -> UserPage:
-        where = [User.id > 0]
+        where = [User.tenant_id == current_tenant_id()]
         if q:
             where.append(User.username.ilike(like_pattern(q))
                          | User.display_name.ilike(like_pattern(q)))

@@ -84,6 +84,36 @@ def _json_error(status: int, body: dict[str, Any], request_id: str) -> list[Mess
     ]
 
 
+NUL_MESSAGE = ("text may not contain NUL characters (\\u0000 or %00); remove them and "
+               "send the request again")
+
+
+def _has_nul(data: bytes) -> bool:
+    # PostgreSQL cannot store NUL in text; refusing it everywhere keeps SQLite and PostgreSQL
+    # answering the same (400, not a database error).
+    return b"\x00" in data or b"%00" in data.lower() or b"\\u0000" in data
+
+
+class NulInBody(Exception):
+    pass
+
+
+def _refuse_nul_in_body(receive: Receive) -> Receive:
+    async def checked() -> Message:
+        message = await receive()
+        if message["type"] == "http.request" and _has_nul(message.get("body", b"")):
+            raise NulInBody
+        return message
+
+    return checked
+
+
+async def _send_nul_refusal(send: Send, request_id: str) -> None:
+    for message in _json_error(400, {"error": "invalid_request", "message": NUL_MESSAGE},
+                               request_id):
+        await send(message)
+
+
 class RequestScopeMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -94,6 +124,10 @@ class RequestScopeMiddleware:
             return
         kernel: Kernel = scope["app"].state.kernel
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        if _has_nul(scope.get("query_string", b"")) or _has_nul(scope.get("raw_path", b"")):
+            await _send_nul_refusal(send, request_id)
+            return
+        receive = _refuse_nul_in_body(receive)
         if scope["path"].startswith(NO_TRANSACTION):
             scope.setdefault("state", {})["jimu"] = RequestContext(request_id, None, None,
                                                                   frozenset())
@@ -134,6 +168,10 @@ class RequestScopeMiddleware:
                     raise _Rollback
         except _Rollback:
             pass
+        except NulInBody:
+            held = _json_error(400, {"error": "invalid_request", "message": NUL_MESSAGE},
+                               request_id)
+            status = 400
         except JimuError as exc:
             held = _json_error(exc.status_code, exc.to_dict(), request_id)
             status = exc.status_code
