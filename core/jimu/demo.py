@@ -54,7 +54,7 @@ async def ensure_demo(kernel: Kernel, password: str,
             return LOGINS
         progress("creating the demo tenant")
         if not await User.exists().where(User.username == LOGINS["platform operator"]):
-            await User.insert(User(username=LOGINS["platform operator"],
+            await User.insert(User(tenant_id=None, username=LOGINS["platform operator"],
                                    display_name="平台运营", password_hash=password_hash,
                                    role="operator", is_platform_operator=True))
         tenant = await create_tenant(

@@ -136,9 +136,9 @@ def guard_implementation(function: Callable[..., Any], *, plugin: str, hook: str
             raise HookFailed(plugin, hook, error)
 
     if inspect.iscoroutinefunction(function):
-        async def guarded_async(*args: Any) -> Any:
+        async def guarded_async(*args: Any, **kwargs: Any) -> Any:
             try:
-                return await asyncio.wait_for(function(*args), timeout)
+                return await asyncio.wait_for(function(*args, **kwargs), timeout)
             except TimeoutError:
                 failed("timeout", f"no answer within {timeout:g}s", "")
             except Exception as exc:
@@ -147,10 +147,10 @@ def guard_implementation(function: Callable[..., Any], *, plugin: str, hook: str
 
         return guarded_async
 
-    def guarded(*args: Any) -> Any:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            result = function(*args)
+            result = function(*args, **kwargs)
         except HookFailed:
             raise
         except Exception as exc:
@@ -226,7 +226,7 @@ class PluginRegistry:
         try:
             meta = self._check_meta(module, name)
             self.pm.register(module, name=meta.name)
-        except (PluginLoadError, ValueError) as exc:
+        except (PluginLoadError, ValueError, pluggy.PluginValidationError) as exc:
             self.broken[label] = BrokenPlugin(label, str(exc))
             log.error("plugin %s is broken: %s", label, exc)
             return None
@@ -248,8 +248,17 @@ class PluginRegistry:
         return plugin
 
     def finish_loading(self) -> None:
-        """Mark plugins whose dependencies are missing or broken as broken themselves."""
-        self.pm.check_pending()
+        """Mark plugins with unknown hooks, or missing or broken dependencies, as broken."""
+        while True:
+            try:
+                self.pm.check_pending()
+                break
+            except pluggy.PluginValidationError as exc:
+                slug = self.pm.get_name(exc.plugin) or str(exc.plugin)
+                self.broken[slug] = BrokenPlugin(slug, f"implements a hook that does not "
+                                                       f"exist: {exc}")
+                self.pm.unregister(exc.plugin)
+                self.plugins.pop(slug, None)
         changed = True
         while changed:
             changed = False

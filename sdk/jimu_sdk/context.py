@@ -26,7 +26,11 @@ class PlatformServices(Protocol):
 
     async def schedule_at(self, when: dt.datetime, job: str, args: Mapping[str, Any],
                           key: str | None = None) -> int:
-        """Create a durable timer that runs ``job`` for this tenant at ``when``."""
+        """Create a durable timer that runs ``job`` for this tenant at ``when``.
+
+        ``key`` (unique within the tenant) makes the call idempotent and lets
+        :meth:`cancel_timer` find it.
+        """
         ...
 
     async def cancel_timer(self, key: str) -> bool:

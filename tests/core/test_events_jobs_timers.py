@@ -95,7 +95,7 @@ async def test_timer_runs_its_job_when_due_and_only_then(jimu_platform):
     await jimu_platform.advance(hours=1)
     assert [e["ref"] for e in await entries(jimu_platform, tenant, "job")] == [7]
     async with jimu_platform.kernel.db.transaction():
-        assert await Timer.select(Timer.status).where(Timer.key == "tick:7") == [
+        assert await Timer.select(Timer.status).where(Timer.key == f"{tenant.id}:tick:7") == [
             {"status": "done"}]
 
 

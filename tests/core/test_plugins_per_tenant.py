@@ -162,3 +162,29 @@ async def test_plugin_that_fails_to_import_is_listed_broken_while_the_platform_r
     listed = {p["name"]: p for p in (await admin.get("/api/v1/plugins")).json()}
     assert listed["half_done"]["status"] == "broken"
     assert "No module named" in listed["half_done"]["error"]
+
+
+async def test_plugin_with_an_unknown_hook_or_defaults_is_contained(jimu_platform_factory):
+    import types
+
+    from jimu_sdk import PluginMeta, hookimpl, localized
+
+    def plugin(name, **hooks):
+        module = types.ModuleType(f"tests.generated.{name}")
+        module.meta = PluginMeta(name=name, version="1.0", title=localized("测", "Test"),
+                                 description=localized("测", "Test"), author="t",
+                                 requires_core=">=1.0")
+        for hook_name, function in hooks.items():
+            setattr(module, hook_name, hookimpl(function))
+        return module
+
+    def customer_fact(customer=None):
+        return {"defaults.ok": customer is not None}
+
+    misspelt = plugin("misspelt", register_route=lambda: [])
+    defaults = plugin("defaults", customer_facts=customer_fact)
+    platform = await jimu_platform_factory(plugins=[misspelt, defaults], installed=False)
+    assert "does not exist" in platform.kernel.plugins.broken["misspelt"].error
+    tenant = await platform.make_tenant(plugins=["defaults"])
+    hooks = await platform.tenant_hooks(tenant)
+    assert hooks.customer_facts(customer={"id": 1}) == [{"defaults.ok": True}]

@@ -23,7 +23,9 @@ How a route becomes walkable (plugin authors: the convention the walker relies o
 1. A record id in a path, ``/api/v1/<slug>/<things>/{thing_id}``, is filled with A's ids as
    listed by the collection before it, ``GET /api/v1/<slug>/<things>`` (a list, or an object
    with ``items``, of objects with an ``id``). Make the plugin's ``register_demo_data`` create
-   at least one such record: the walker runs every plugin's seeder in both tenants.
+   at least one such record: the walker runs every plugin's seeder in both tenants. (Records
+   that should carry the tenant's name, so that a leak on a page shows, go in
+   ``WORLD_RECORDS``.)
 2. Otherwise register the path up to the parameter in ``PATH_SAMPLES``: ``Owned`` (how to find
    a tenant's own values) or ``Shared`` (values naming what every tenant sees alike).
 3. A body or query field ``<thing>_id`` must match the path parameter of some route (A's ids

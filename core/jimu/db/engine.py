@@ -32,6 +32,7 @@ class LoopLocalPostgresEngine(PostgresEngine):
 
     def __init__(self, config: dict[str, Any], pool_size: int = 10) -> None:
         self._pools: dict[int, Any] = {}
+        self._pool_locks: dict[int, asyncio.Lock] = {}
         self._pool_size = pool_size
         super().__init__(config=config)
 
@@ -49,16 +50,20 @@ class LoopLocalPostgresEngine(PostgresEngine):
             self._pools[id(asyncio.get_running_loop())] = value
 
     async def ensure_pool(self) -> None:
-        if self.pool is None:
-            import asyncpg
+        if self.pool is not None:
+            return
+        loop_id = id(asyncio.get_running_loop())
+        # Two tasks of a fresh loop (e.g. two worker threads) must not both create a pool.
+        async with self._pool_locks.setdefault(loop_id, asyncio.Lock()):
+            if self.pool is None:
+                import asyncpg
 
-            pool = await asyncpg.create_pool(
-                **self.config, min_size=1, max_size=self._pool_size
-            )
-            self._pools[id(asyncio.get_running_loop())] = pool
+                self._pools[loop_id] = await asyncpg.create_pool(
+                    **self.config, min_size=1, max_size=self._pool_size)
 
     async def close_pool(self) -> None:
         """Close the pool of the running loop."""
+        self._pool_locks.pop(id(asyncio.get_running_loop()), None)
         pool = self._pools.pop(id(asyncio.get_running_loop()), None)
         if pool is not None:
             await pool.close()
@@ -70,6 +75,7 @@ class LoopLocalPostgresEngine(PostgresEngine):
             with contextlib.suppress(RuntimeError):
                 pool.terminate()
         self._pools.clear()
+        self._pool_locks.clear()
 
 
 def default_sqlite_path() -> Path:

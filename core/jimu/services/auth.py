@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
-from jimu.db.tables import ApiToken, Role, Tenant, User, UserSession
 from jimu_sdk.errors import NotAuthenticated, TenantSuspended, ValidationFailed
 from jimu_sdk.types import localized
+
+from jimu.db.tables import ApiToken, Role, Tenant, User, UserSession
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel

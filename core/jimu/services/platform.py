@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from jimu.db.tables import AuditEntry, OutboxEvent, Timer, User
 from jimu_sdk.context import current_scope, current_tenant_id
 from jimu_sdk.errors import ValidationFailed
+
+from jimu.db.tables import AuditEntry, OutboxEvent, Timer, User
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel
@@ -31,19 +32,22 @@ class KernelServices:
                           key: str | None = None) -> int:
         if when.tzinfo is None:
             raise ValidationFailed("a timer needs a timezone-aware time", field="when")
-        if key is not None:
-            existing = await Timer.select(Timer.id).where(Timer.key == key).first()
+        tenant_id = current_tenant_id()
+        stored_key = None if key is None else f"{tenant_id}:{key}"  # keys are per tenant
+        if stored_key is not None:
+            existing = await Timer.select(Timer.id).where(Timer.key == stored_key).first()
             if existing is not None:
                 return existing["id"]
-        row = Timer(tenant_id=current_tenant_id(), job=job, args=dict(args), due_at=when,
-                    key=key)
+        row = Timer(tenant_id=tenant_id, job=job, args=dict(args), due_at=when,
+                    key=stored_key)
         await row.save()
         return row.id
 
     async def cancel_timer(self, key: str) -> bool:
+        tenant_id = current_tenant_id()
         rows = await Timer.update({Timer.status: "cancelled"}).where(
-            (Timer.key == key) & (Timer.status == "pending")
-            & (Timer.tenant_id == current_tenant_id())).returning(Timer.id)
+            (Timer.key == f"{tenant_id}:{key}") & (Timer.status == "pending")
+            & (Timer.tenant_id == tenant_id)).returning(Timer.id)
         return bool(rows)
 
     async def audit(self, action: str, target: str, before: Any, after: Any) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import traceback
 from typing import TYPE_CHECKING
 
-from jimu.plugins import HookFailed
 from jimu_sdk.errors import PricingError, ValidationFailed
 from jimu_sdk.types import Money, PriceContext, PriceResult, PriceStep, PriceTraceLine
+
+from jimu.plugins import HookFailed
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel, TenantState

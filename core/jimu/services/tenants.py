@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from jimu.db.tables import PluginConfig, Role, Tenant, User
-from jimu.services.auth import ensure_builtin_roles, hash_password
 from jimu_sdk.context import as_tenant, current_tenant_id, platform
 from jimu_sdk.errors import Conflict, NotFound, ValidationFailed
+
+from jimu.db.tables import PluginConfig, Role, Tenant, User
+from jimu.services.auth import ensure_builtin_roles, hash_password
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from jimu_sdk import PermissionDenied, has_permission, platform
@@ -75,7 +74,7 @@ async def delete_note(note_id: int) -> None:
 
 @get("/", media_type=MediaType.HTML, guards=[needs("followups.read")])
 async def due_page() -> Template:
-    today = platform().now().astimezone(ZoneInfo(platform().timezone())).date()
+    today = services.today()
     return Template("followups/due.html", context={"notes": await services.due_on(today),
                                                    "today": today})
 

@@ -120,7 +120,7 @@ async def customer_facts(customer):
 
 def _overdue(facts) -> bool:
     due = facts.get("followups.next_contact_on")
-    return bool(due) and dt.date.fromisoformat(due) < dt.date.today()
+    return bool(due) and dt.date.fromisoformat(due) < services.today()
 
 
 @hookimpl

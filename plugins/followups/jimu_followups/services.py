@@ -13,6 +13,11 @@ from jimu_followups.tables import FollowUp
 CHANNELS = ("phone", "visit", "wechat", "other")
 
 
+def today() -> dt.date:
+    """Today in the tenant's timezone, by the platform clock."""
+    return platform().now().astimezone(ZoneInfo(platform().timezone())).date()
+
+
 def _settings() -> dict[str, Any]:
     return dict(platform().settings("followups"))
 
@@ -24,8 +29,7 @@ async def log_follow_up(*, customer_id: int, body: str, channel: str,
     if not body.strip():
         raise ValidationFailed("write what was discussed", field="body")
     await platform().get_customer(customer_id)  # 404 unless visible to the caller
-    today = platform().now().astimezone(ZoneInfo(platform().timezone())).date()
-    if next_contact_on is not None and next_contact_on < today:
+    if next_contact_on is not None and next_contact_on < today():
         raise ValidationFailed("the next contact date is in the past", field="next_contact_on")
     scope = current_scope()
     row = await FollowUp.scoped_insert(
