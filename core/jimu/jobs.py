@@ -9,6 +9,7 @@ between "sent" and "marked" makes the relay send again: harmless, by that key.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import logging
 import traceback
@@ -28,10 +29,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("jimu.jobs")
 
 DISPATCH = "jimu.dispatch_event"
-RUN_HANDLER = "jimu.run_handler"
 RUN_TIMER = "jimu.run_timer"
 RUN_JOB = "jimu.run_job"
 RELAY_BATCH = 200
+DISPATCH_LEASE = dt.timedelta(minutes=15)
+"""An event sent this long ago and still unfinished is sent again (its worker may be gone)."""
+
+
+class HandlersFailed(Exception):
+    """Some handlers of an event failed; dramatiq retries the dispatch with backoff."""
 
 
 def make_broker(url: str | None, namespace: str) -> dramatiq.Broker:
@@ -78,8 +84,8 @@ class JobSystem:
     def declare_actors(self) -> None:
         if self.actors:
             return
-        self._actor(DISPATCH, self._dispatch_event, max_retries=10)
-        self._actor(RUN_HANDLER, self._run_handler, max_retries=5)
+        # The dispatch gives up by itself (attempts vs. its handlers' max_retries).
+        self._actor(DISPATCH, self._dispatch_event, max_retries=100)
         self._actor(RUN_TIMER, self._run_timer, max_retries=3)
         self._actor(RUN_JOB, self._run_job, max_retries=5)
         for slug, plugin in self.kernel.plugins.plugins.items():
@@ -142,7 +148,7 @@ class JobSystem:
             claimed = await self.kernel.scheduler.tick() if timers else 0
             await asyncio.to_thread(self._join)
             await self.kernel.flush_failures()
-            if not sent and not claimed and not await self._undispatched():
+            if not sent and not claimed and not await self._unfinished():
                 return
         raise RuntimeError(f"jobs still pending after {rounds} rounds of draining")
 
@@ -157,9 +163,9 @@ class JobSystem:
 
     # ------------------------------------------------------------------ outbox relay
 
-    async def _undispatched(self) -> bool:
+    async def _unfinished(self) -> bool:
         async with self.kernel.db.transaction(write=False):
-            return await OutboxEvent.exists().where(OutboxEvent.dispatched_at.is_null())
+            return await OutboxEvent.exists().where(OutboxEvent.completed_at.is_null())
 
     def bind_loop(self) -> None:
         """Remember the loop the relay runs on (the web app's or the scheduler's)."""
@@ -209,25 +215,36 @@ class JobSystem:
                     return sent
 
     async def _relay_batch(self) -> int:
+        """Send a batch of unfinished events: never sent, or sent longer than a lease ago."""
         self.events_pending = False
         db = self.kernel.db
+        now = self.kernel.clock.now()
+        stale = now - DISPATCH_LEASE
         async with db.transaction() as tx:
             if is_postgres(db.engine):
                 rows = await tx.connection.fetch(
-                    "SELECT id FROM core_outbox WHERE dispatched_at IS NULL ORDER BY id "
-                    f"LIMIT {RELAY_BATCH} FOR UPDATE SKIP LOCKED")
-                ids = [r["id"] for r in rows]
+                    "SELECT id FROM core_outbox WHERE completed_at IS NULL AND "
+                    "(dispatched_at IS NULL OR dispatched_at < $1) ORDER BY id "
+                    f"LIMIT {RELAY_BATCH} FOR UPDATE SKIP LOCKED", stale)
             else:
                 rows = await OutboxEvent.select(OutboxEvent.id).where(
-                    OutboxEvent.dispatched_at.is_null()).order_by(OutboxEvent.id).limit(
-                    RELAY_BATCH)
-                ids = [r["id"] for r in rows]
+                    OutboxEvent.completed_at.is_null()
+                    & (OutboxEvent.dispatched_at.is_null() | (OutboxEvent.dispatched_at < stale))
+                ).order_by(OutboxEvent.id).limit(RELAY_BATCH)
+            ids = [r["id"] for r in rows]
             for event_id in ids:
                 self.actors[DISPATCH].send(event_id)
             if ids:
-                await OutboxEvent.update({OutboxEvent.dispatched_at: self.kernel.clock.now()}
+                await OutboxEvent.update({OutboxEvent.dispatched_at: now}
                                          ).where(OutboxEvent.id.is_in(ids))
         return len(ids)
+
+    async def requeue_lost_events(self) -> None:
+        """An in-memory broker forgets what it held when the process ends: send it again."""
+        if isinstance(self.broker, StubBroker):
+            async with self.kernel.db.transaction():
+                await OutboxEvent.update({OutboxEvent.dispatched_at: None}).where(
+                    OutboxEvent.completed_at.is_null() & OutboxEvent.dispatched_at.is_not_null())
 
     # ------------------------------------------------------------------ core actors
 
@@ -249,47 +266,63 @@ class JobSystem:
                 OutboxEvent.id == event_id).first()
 
     async def _dispatch_event(self, event_id: int) -> None:
-        event = await self._load_event(event_id)
-        if event is None or event["tenant_id"] is None:
-            return
-        async with self.kernel.db.transaction(tenant_id=event["tenant_id"], write=False):
-            if not await Tenant.exists().where(Tenant.id == event["tenant_id"]):
-                return
-            state = await self.kernel.tenant_state(event["tenant_id"])
-        for key, handler in self.handlers_for(state.enabled, event["event_type"]):
-            self.actors[RUN_HANDLER].send_with_options(
-                args=(event_id, key), max_retries=handler.max_retries)
+        """Run every handler of the event once; mark it complete when all have run.
 
-    async def _run_handler(self, event_id: int, handler_key: str) -> None:
+        A failing handler is retried with the whole dispatch (dramatiq's backoff); handlers
+        that already ran are skipped by their processed-message keys. After the largest
+        ``max_retries`` of its handlers the event is given up, and that is recorded.
+        """
         event = await self._load_event(event_id)
-        if event is None:
+        if event is None or event["completed_at"] is not None:
             return
-        slug, _, name = handler_key.partition(":")
-        plugin = self.kernel.plugins.plugins.get(slug)
-        handler = next((h for h in (plugin.contributed("register_event_handlers", [])
-                                    if plugin else []) if h.name == name), None)
-        if handler is None:
-            return
-        processed_key = f"event:{event_id}:{handler_key}"
+        tenant_id = event["tenant_id"]
+        handlers: list[tuple[str, EventHandler]] = []
+        if tenant_id is not None:
+            async with self.kernel.db.transaction(tenant_id=tenant_id, write=False):
+                if await Tenant.exists().where(Tenant.id == tenant_id):
+                    state = await self.kernel.tenant_state(tenant_id)
+                    handlers = self.handlers_for(state.enabled, event["event_type"])
+        failed = [key for key, handler in handlers
+                  if not await self._run_handler(event, key, handler)]
+        attempts = event["attempts"] + 1
+        give_up = attempts > max((h.max_retries for _, h in handlers), default=0)
+        async with self.kernel.db.transaction():
+            done = {OutboxEvent.completed_at: self.kernel.clock.now()} if (
+                not failed or give_up) else {}
+            await OutboxEvent.update({OutboxEvent.attempts: attempts, **done}
+                                     ).where(OutboxEvent.id == event_id)
+        if failed and give_up:
+            for key in failed:
+                self.kernel.failures.record(
+                    tenant_id=tenant_id, plugin=key.partition(":")[0],
+                    hook=f"event:{event['event_type']}", kind="error",
+                    error=f"gave up on event {event_id} after {attempts} attempts")
+            await self.kernel.flush_failures()
+        elif failed:
+            raise HandlersFailed(f"event {event_id}: {', '.join(failed)} failed; retrying")
+
+    async def _run_handler(self, event: dict[str, Any], key: str, handler: EventHandler
+                           ) -> bool:
+        """Run one handler in its own transaction, at most once per event; ``False`` if it
+        raised (the failure is recorded)."""
+        slug = key.partition(":")[0]
+        processed_key = f"event:{event['id']}:{key}"
         tenant_id = event["tenant_id"]
         try:
             async with self.kernel.tenant_scope(tenant_id):
-                state = await self.kernel.tenant_state(tenant_id)
-                if slug not in state.enabled:
-                    return
                 if await ProcessedMessage.exists().where(ProcessedMessage.key == processed_key):
-                    return
-                domain_event = DomainEvent(id=event_id, tenant_id=tenant_id,
-                                           type=event["event_type"], payload=event["payload"],
-                                           occurred_at=event["created_at"])
-                await await_maybe(handler.handle(domain_event))
+                    return True
+                await await_maybe(handler.handle(DomainEvent(
+                    id=event["id"], tenant_id=tenant_id, type=event["event_type"],
+                    payload=event["payload"], occurred_at=event["created_at"])))
                 await ProcessedMessage.insert(ProcessedMessage(key=processed_key))
+            return True
         except Exception as exc:
             self.kernel.failures.record(
                 tenant_id=tenant_id, plugin=slug, hook=f"event:{event['event_type']}",
                 kind="error", error=f"{type(exc).__name__}: {exc}", tb=traceback.format_exc())
             await self.kernel.flush_failures()
-            raise  # dramatiq retries with backoff
+            return False
 
     async def _run_timer(self, timer_id: int) -> None:
         await self.kernel.scheduler.run_timer(timer_id)

@@ -127,7 +127,8 @@ class Kernel:
             self.jobs.start_worker()
         if run_scheduler:
             self.scheduler.start_loop()
-        # After a crash, whatever was written to the outbox but never dispatched goes out now.
+        # After a crash, whatever was written to the outbox but never finished goes out now.
+        await self.jobs.requeue_lost_events()
         await self.jobs.relay_outbox()
 
     async def stop(self) -> None:

@@ -29,7 +29,8 @@ async def test_event_is_handled_once_even_when_redelivered(jimu_platform):
         customer["id"]]
     # The broker (or a relay that died before marking) delivers everything again.
     async with jimu_platform.kernel.db.transaction():
-        await OutboxEvent.update({OutboxEvent.dispatched_at: None}, force=True)
+        await OutboxEvent.update({OutboxEvent.dispatched_at: None,
+                                  OutboxEvent.completed_at: None}, force=True)
     await jimu_platform.run_jobs()
     assert len(await entries(jimu_platform, tenant, "customer.created")) == 1
 
@@ -73,12 +74,30 @@ async def test_undispatched_events_go_out_after_a_restart(jimu_platform, monkeyp
     monkeypatch.setattr(jimu_platform.kernel.jobs, "nudge_relay", lambda: None)
     await admin.post("/api/v1/customers", json={"name": "刘洋"})
     await jimu_platform.kernel.stop()
+    await _restart_and_count(jimu_platform, tenant, expected=1)
+
+
+async def test_events_held_by_the_in_memory_broker_survive_a_kill(jimu_platform, monkeypatch):
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    # The relay hands the event to the in-memory broker, then the process is killed before
+    # any worker runs it: the broker's memory is gone.
+    await jimu_platform.kernel.jobs.stop()
+    jimu_platform.kernel._jobs = None
+    await admin.post("/api/v1/customers", json={"name": "赵敏"})
+    jimu_platform.kernel.jobs.bind_loop()
+    assert await jimu_platform.kernel.jobs.relay_outbox() == 1
+    await jimu_platform.kernel.stop()
+    await _restart_and_count(jimu_platform, tenant, expected=1)
+
+
+async def _restart_and_count(jimu_platform, tenant, *, expected):
     restarted = Kernel(jimu_platform.kernel.settings)
     restarted.load_plugins(ledger)
     await restarted.start()
     try:
         await restarted.jobs.drain()
-        assert len(await entries(jimu_platform, tenant, "customer.created")) == 1
+        assert len(await entries(jimu_platform, tenant, "customer.created")) == expected
     finally:
         await restarted.stop()
         await jimu_platform.kernel.start()  # the fixture stops it again at teardown

@@ -12,7 +12,6 @@ import sys
 import time
 
 import pytest
-
 from jimu_followups.tables import FollowUp
 
 BROKER = os.environ.get("JIMU_TEST_BROKER_URL", "")

@@ -1,13 +1,19 @@
 """Property-based fuzzing of every operation in the served OpenAPI schema (schemathesis 4).
 
-Each operation of ``/schema/openapi.json`` gets its own fresh platform and is called with
-schemathesis-generated input, valid and invalid, signed in as a tenant admin (or as a platform
-operator for the operator-only routes). Every answer must:
+Every operation of ``/schema/openapi.json`` is called with schemathesis-generated input, valid
+and invalid, signed in as a tenant admin (session cookie and CSRF header), or as a platform
+operator for the operators' routes. Operations are grouped by their OpenAPI tag; each group
+gets a fresh platform with a seeded tenant. Every answer must:
 
 * never be a 5xx, whatever the input;
 * use a documented status code and content type;
 * match the documented response schema (error answers too: ``ErrorOut``);
 * answer invalid input with a documented 4xx and an ``ErrorOut`` body.
+
+An operation whose schema does not document its errors yet is still held to ``ErrorOut`` and
+core's error statuses (``error_body_conformance``), and ``test_every_operation_documents_its_
+error_answers`` names it. ``KNOWN_BUGS`` marks groups failing for a bug outside core's API
+layer as strict xfails. ``JIMU_FUZZ_EXAMPLES=200`` hunts deeper than CI's default.
 
 The suite grows by itself: a plugin's routes appear in the schema, so they are fuzzed too.
 Path ids are drawn half of the time from what the operation's collection (the path before the
@@ -36,6 +42,11 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from jimu.app import create_app
+from jimu.kernel import Kernel
+from jimu.settings import Settings
+from jimu.web.errors import ERROR_RESPONSES, ErrorOut
+from jimu.web.guards import platform_operator
 from litestar.routes import HTTPRoute
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -46,12 +57,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from jimu.app import create_app
-from jimu.kernel import Kernel
-from jimu.settings import Settings
-from jimu.web.errors import ERROR_RESPONSES, ErrorOut
-from jimu.web.guards import platform_operator
 
 BASE_URL = "http://testserver"
 MAX_EXAMPLES = int(os.environ.get("JIMU_FUZZ_EXAMPLES", "30"))
@@ -166,7 +171,8 @@ async def _seed(platform: Any, admin: httpx.AsyncClient) -> None:
     await post("/api/v1/roles", {"name": "fuzz_role", "title_zh": "测试", "title_en": "Fuzz",
                                  "permissions": ["customers.read"]})
     await post("/api/v1/tokens", {"name": "fuzz", "scopes": ["customers.read"]})
-    await post("/api/v1/followups/notes", {"customer_id": customer["id"], "body": "called"})
+    if any(r.path_format == "/api/v1/followups/notes" for r in platform.app.routes):
+        await post("/api/v1/followups/notes", {"customer_id": customer["id"], "body": "called"})
     await platform.run_jobs()
 
 

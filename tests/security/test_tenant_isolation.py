@@ -49,11 +49,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import msgspec
 import pytest
-from litestar.routes import HTTPRoute
-
 from jimu.web.guards import platform_operator
 from jimu.web.request_scope import CSRF_EXEMPT
 from jimu_sdk.testing import TestPlatform, TestTenant
+from litestar.routes import HTTPRoute
+
 from tests.security import unwalkable_plugin
 
 ROLES = ("admin", "staff", "partner", "token")

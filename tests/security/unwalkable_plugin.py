@@ -1,8 +1,7 @@
 """A plugin whose route the isolation walker cannot fill: no collection lists its widgets."""
 
-from litestar import get
-
 from jimu_sdk import PluginMeta, hookimpl, localized
+from litestar import get
 
 meta = PluginMeta(name="unwalkable", version="0.1.0", title=localized("部件", "Widgets"),
                   description=localized("无列表", "No list route"), author="tests",

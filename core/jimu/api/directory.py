@@ -12,10 +12,6 @@ from typing import Annotated, Any
 
 import msgspec
 import phonenumbers
-from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import Parameter
-from litestar.status_codes import HTTP_204_NO_CONTENT
-
 from jimu.db.tables import Customer, Partner, Region
 from jimu.regions import region_path
 from jimu.web.errors import document_errors
@@ -35,6 +31,9 @@ from jimu.web.listing import (
 )
 from jimu_sdk.context import current_scope, emit, has_permission, platform
 from jimu_sdk.errors import Conflict, NotFound, ValidationFailed
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,63}$")]

@@ -6,10 +6,6 @@ import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import Cookie
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
-
 from jimu.db.tables import ApiToken, Role, Tenant, User, UserSession
 from jimu.kernel import Kernel
 from jimu.services import tenants as tenant_service
@@ -24,11 +20,23 @@ from jimu.services.auth import (
 )
 from jimu.web.errors import document_errors
 from jimu.web.guards import platform_operator, request_context, requires, signed_in
-from jimu.web.listing import PageNumber, PerPage, RecordId, RecordIdParam, SearchParam, \
-    SortParam, apply_sort, like_pattern, page_slice
+from jimu.web.listing import (
+    PageNumber,
+    PerPage,
+    RecordId,
+    RecordIdParam,
+    SearchParam,
+    SortParam,
+    apply_sort,
+    like_pattern,
+    page_slice,
+)
 from jimu.web.request_scope import SESSION_COOKIE
 from jimu_sdk.context import current_tenant_id, platform
 from jimu_sdk.errors import Conflict, NotFound, ValidationFailed
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import Cookie
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Username = Annotated[str, msgspec.Meta(min_length=2, max_length=150)]

@@ -7,10 +7,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.openapi import ResponseSpec
-from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
-
 from jimu.api.directory import check_customer, check_partner
 from jimu.api.identity import kernel_of
 from jimu.db.tables import AuditEntry
@@ -20,6 +16,9 @@ from jimu.web.guards import request_context, requires
 from jimu.web.listing import PageNumber, PerPage, RecordId, SortParam, apply_sort, page_slice
 from jimu_sdk.context import current_tenant_id
 from jimu_sdk.types import PriceContext
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi import ResponseSpec
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 
 class AuditOut(msgspec.Struct):

@@ -6,11 +6,6 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post, put
-from litestar.status_codes import HTTP_200_OK
-
-from piccolo.query.functions.aggregate import Count
-
 from jimu.api.identity import kernel_of
 from jimu.db.tables import HookFailure
 from jimu.kernel import Kernel
@@ -20,6 +15,9 @@ from jimu.web.errors import document_errors
 from jimu.web.guards import request_context, requires
 from jimu.web.listing import PageNumber, PerPage
 from jimu_sdk.context import current_tenant_id
+from litestar import Controller, Request, get, post, put
+from litestar.status_codes import HTTP_200_OK
+from piccolo.query.functions.aggregate import Count
 
 
 class Contributions(msgspec.Struct):

@@ -84,6 +84,10 @@ class OutboxEvent(Table, tablename="core_outbox"):
     payload = JSON(default={})
     created_at = Timestamptz(default=TimestamptzNow())
     dispatched_at = Timestamptz(null=True, default=None, index=True)
+    # Set once every handler of the event ran (or gave up); until then the event is re-sent
+    # after a restart of an in-memory broker or when its dispatch lease runs out.
+    completed_at = Timestamptz(null=True, default=None, index=True)
+    attempts = Integer(default=0)
 
 
 class ProcessedMessage(Table, tablename="core_processed_message"):

@@ -6,12 +6,11 @@ import logging
 from typing import Any
 
 import msgspec
+from jimu_sdk.errors import JimuError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
-
-from jimu_sdk.errors import JimuError
 
 log = logging.getLogger("jimu.http")
 
@@ -86,9 +85,11 @@ ERROR_RESPONSES: dict[int, ResponseSpec] = {
 
 
 def document_errors(route_handlers: list[Any]) -> list[Any]:
-    """Declare ``ErrorOut`` as the error answers of these controllers' routes (for OpenAPI)."""
-    for controller in route_handlers:
-        for handler in vars(controller).values():
+    """Declare ``ErrorOut`` as the error answers of these routes, given as controllers or as
+    route handlers (for OpenAPI; litestar would document its own error body)."""
+    for item in route_handlers:
+        handlers = [item] if isinstance(item, HTTPRouteHandler) else vars(item).values()
+        for handler in handlers:
             if isinstance(handler, HTTPRouteHandler):
                 handler.responses = {**ERROR_RESPONSES, **(handler.responses or {})}
     return route_handlers

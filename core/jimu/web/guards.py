@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from jimu_sdk.errors import NotAuthenticated, NotFound, PermissionDenied
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from jimu.services.auth import PLATFORM_PERMISSION
 from jimu.web.request_scope import RequestContext
-from jimu_sdk.errors import NotAuthenticated, NotFound, PermissionDenied
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Any]
 

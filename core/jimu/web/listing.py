@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import msgspec
+from jimu_sdk.errors import ValidationFailed
 from litestar.params import Parameter
 from piccolo.columns import Column
 from piccolo.query import Select
-
-from jimu_sdk.errors import ValidationFailed
 
 MAX_PER_PAGE = 200
 MAX_RECORD_ID = 2**31 - 1

@@ -14,6 +14,9 @@ from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from jimu_sdk.context import Scope as TenantScope
+from jimu_sdk.context import use_scope
+from jimu_sdk.errors import JimuError, NotAuthenticated, PermissionDenied, TenantSuspended
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from jimu.services.auth import (
@@ -23,9 +26,6 @@ from jimu.services.auth import (
     principal_from_token,
 )
 from jimu.services.platform import KernelServices
-from jimu_sdk.context import Scope as TenantScope
-from jimu_sdk.context import use_scope
-from jimu_sdk.errors import JimuError, NotAuthenticated, PermissionDenied, TenantSuspended
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel, TenantState
@@ -94,15 +94,21 @@ def _has_nul(data: bytes) -> bool:
     return b"\x00" in data or b"%00" in data.lower() or b"\\u0000" in data
 
 
-class NulInBody(Exception):
-    pass
+class NulInBody(JimuError):
+    # A JimuError: it is raised while litestar reads the body, so litestar's exception
+    # handlers answer it (a plain exception would become a 500 there).
+    status_code = 400
+    code = "invalid_request"
+
+    def __init__(self) -> None:
+        super().__init__(NUL_MESSAGE)
 
 
 def _refuse_nul_in_body(receive: Receive) -> Receive:
     async def checked() -> Message:
         message = await receive()
         if message["type"] == "http.request" and _has_nul(message.get("body", b"")):
-            raise NulInBody
+            raise NulInBody()
         return message
 
     return checked
@@ -168,10 +174,6 @@ class RequestScopeMiddleware:
                     raise _Rollback
         except _Rollback:
             pass
-        except NulInBody:
-            held = _json_error(400, {"error": "invalid_request", "message": NUL_MESSAGE},
-                               request_id)
-            status = 400
         except JimuError as exc:
             held = _json_error(exc.status_code, exc.to_dict(), request_id)
             status = exc.status_code
