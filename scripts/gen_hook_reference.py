@@ -65,9 +65,10 @@ INTRO = [
     "Implement a hook with a module-level function of the same name, decorated with "
     "`jimu_sdk.hookimpl`, in the module your `jimu.plugins` entry point names. Core calls "
     "hooks with keyword arguments; an implementation may accept a subset of them, by the "
-    "exact names below. Give them **no default values**: core's failure guard passes "
-    "arguments by position, so a defaulted argument can make the call fail. pluggy rejects "
-    "a misspelt hook or argument name (`PluginValidationError`) when the plugin loads.",
+    "exact names below. Give them **no default values**: pluggy passes every argument a "
+    "hook is called with, so a default would only mislead. A plugin implementing a misspelt "
+    "hook or argument name is listed as broken, with pluggy's `PluginValidationError` "
+    "message, and not loaded.",
 ]
 
 

@@ -10,8 +10,9 @@ Two families:
   enabled. A raising or slow implementation is recorded as a hook failure and skipped, except on
   money paths, which fail closed.
 
-Implementations take keyword arguments only and may accept a subset of the arguments below;
-an argument with a default value is never passed by pluggy, so do not give them defaults.
+Implementations take keyword arguments only and may accept a subset of the arguments below.
+Give them no default values: pluggy 1.7 passes every argument a hook is called with, so a
+default would only mislead the reader.
 """
 
 from __future__ import annotations
