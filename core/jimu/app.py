@@ -21,7 +21,7 @@ from jimu.api import directory, identity, operations, plugins
 from jimu.kernel import Kernel
 from jimu.version import __version__
 from jimu.web.errors import EXCEPTION_HANDLERS
-from jimu.web.guards import plugin_enabled, tenant_member
+from jimu.web.guards import plugin_enabled, requires, tenant_member
 from jimu.web.request_scope import RequestScopeMiddleware
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
@@ -49,11 +49,13 @@ class JimuCore(InitPlugin):
                 app_config.route_handlers.append(Router(
                     path=f"/api/v1/{slug}", route_handlers=routes,
                     guards=[tenant_member, plugin_enabled(slug)], tags=[slug]))
-            pages = [page.handler for page in plugin.contributed("register_admin_pages", [])]
-            if pages:
+            for page in plugin.contributed("register_admin_pages", []):
+                guards = [tenant_member, plugin_enabled(slug)]
+                if page.permission:
+                    guards.append(requires(page.permission))
                 app_config.route_handlers.append(Router(
-                    path=f"/admin/p/{slug}", route_handlers=pages,
-                    guards=[tenant_member, plugin_enabled(slug)], include_in_schema=False))
+                    path=f"/admin/p/{slug}", route_handlers=[page.handler], guards=guards,
+                    include_in_schema=False))
         app_config.middleware.insert(0, RequestScopeMiddleware)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.on_startup.append(self._start)

@@ -46,3 +46,34 @@ async def test_errors_carry_the_request_id(jimu_platform):
     assert missing.status_code == 404
     assert missing.json() == {"error": "not_found", "message": "customer 424242 not found",
                               "request_id": "r-7"}
+
+
+def test_database_url_options_reach_asyncpg():
+    from jimu.db.engine import engine_from_url
+
+    engine = engine_from_url("postgres://jimu_app:s%40fe@db:6432/jimu"
+                             "?statement_cache_size=0&ssl=require")
+    assert engine.config == {"host": "db", "port": 6432, "user": "jimu_app", "password": "s@fe",
+                             "database": "jimu", "statement_cache_size": 0, "ssl": "require"}
+
+
+async def test_admin_page_requires_its_permission(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["followups"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    staff_role = next(r for r in (await admin.get("/api/v1/roles")).json()
+                      if r["name"] == "staff")
+    await admin.patch(f"/api/v1/roles/{staff_role['id']}", json={"permissions": [
+        "customers.read"]})
+    await jimu_platform.make_user(tenant, "no-followups", role="staff")
+    staff = await jimu_platform.login("no-followups")
+    assert (await staff.get("/admin/p/followups/")).status_code == 403
+    assert (await admin.get("/admin/p/followups/")).status_code == 200
+
+
+async def test_unknown_timezone_is_refused_naming_the_field(jimu_platform):
+    await jimu_platform.make_user(None, "ops")
+    operator = await jimu_platform.login("ops")
+    response = await operator.post("/api/v1/tenants", json={
+        "slug": "tz-test", "name": "TZ", "admin_username": "tz-admin",
+        "admin_password": "long-enough-1", "timezone": "Mars/Olympus"})
+    assert response.status_code == 422 and response.json()["field"] == "timezone"

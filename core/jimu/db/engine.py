@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -97,6 +97,10 @@ def engine_from_url(url: str | None, *, pool_size: int = 10, create_dirs: bool =
         }
         if parsed.password:
             config["password"] = unquote(parsed.password)
+        # Connection options ride in the query: ?statement_cache_size=0 behind pgbouncer in
+        # transaction mode (asyncpg's prepared statements), ?ssl=require, ?command_timeout=30.
+        for key, value in parse_qsl(parsed.query):
+            config[key] = int(value) if value.isdigit() else value
         return LoopLocalPostgresEngine(config=config, pool_size=pool_size)
     if parsed.scheme == "sqlite":
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 from typing import TYPE_CHECKING, Any
 
 from jimu_sdk.context import as_tenant, current_tenant_id, platform
@@ -35,6 +36,9 @@ async def create_tenant(kernel: Kernel, *, slug: str, name: str, admin_username:
         raise ValidationFailed("the tenant needs a name", field="name")
     if locale not in ("zh-CN", "en"):
         raise ValidationFailed("locale must be zh-CN or en", field="locale")
+    if timezone not in available_timezones():
+        raise ValidationFailed(f"unknown timezone {timezone!r}; use an IANA name such as "
+                               "Asia/Shanghai", field="timezone")
     check_username(admin_username)
     password_hash = hash_password(admin_password)
     if await Tenant.exists().where(Tenant.slug == slug):
