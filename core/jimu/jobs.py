@@ -287,7 +287,7 @@ class JobSystem:
         attempts = event["attempts"] + 1
         give_up = attempts > max((h.max_retries for _, h in handlers), default=0)
         async with self.kernel.db.transaction():
-            done = {OutboxEvent.completed_at: self.kernel.clock.now()} if (
+            done: dict[Any, Any] = {OutboxEvent.completed_at: self.kernel.clock.now()} if (
                 not failed or give_up) else {}
             await OutboxEvent.update({OutboxEvent.attempts: attempts, **done}
                                      ).where(OutboxEvent.id == event_id)
