@@ -10,6 +10,9 @@ Both apps run under uvicorn (1 worker each, same pool size) on 127.0.0.1 and ans
     GET /api/v1/customers?level=gold&sort=-created_at&per_page=50   (Jimu, API token)
     GET /customers?level=gold&sort=-created_at&per_page=50          (bare, same two SQL statements)
 
+Jimu is started the way it is deployed, ``jimu serve --no-migrate`` (JSON log line per request,
+in-process worker and scheduler); the bare app by ``uvicorn bare_list_app:app``.
+
 A bounded asyncio HTTP/1.1 keep-alive client drives each at the same concurrency, alternating
 rounds between the two apps. Prints requests/s, p50 and p99 for both and the throughput ratio;
 exits 1 when Jimu's throughput is under half the bare app's.
@@ -161,12 +164,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(app: str, port: int, env: dict[str, str], log: Path,
-                 app_dir: Path | None = None) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-               "--workers", "1", "--no-access-log", "--log-level", "warning"]
-    if app_dir is not None:
-        command += ["--app-dir", str(app_dir)]
+def server_command(name: str, port: int) -> list[str]:
+    if name == "jimu":  # as operators run it (docs/operations.md); uvicorn, one worker
+        return [sys.executable, "-m", "jimu.cli", "serve", "--no-migrate", "--host", "127.0.0.1",
+                "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", "bare_list_app:app", "--app-dir", str(HERE),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log",
+            "--log-level", "warning"]
+
+
+def start_server(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT,
                             stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -285,28 +292,21 @@ async def run(args: argparse.Namespace) -> int:
           f"{args.concurrency}, {args.rounds} rounds × {args.seconds:g} s per app, alternating")
     setup = await prepare_database(args.rebuild)
     logs = Path(tempfile.mkdtemp(prefix="jimu-bench-"))
-    common = {"PYTHONPATH": str(HERE)}
     auth = {"Authorization": f"Bearer {setup['token']}"}
-    jimu_path = f"/api/v1/customers?{QUERY}"
-    # name: (ASGI app, environment, request path, headers)
-    apps: dict[str, tuple[str, dict[str, str], str, dict[str, str]]] = {
-        "bare": ("bare_list_app:app", {"BENCH_DSN": BENCH_URL,
-                                       "BENCH_TENANT": str(setup["tenant"])},
+    # name: (environment, request path, headers)
+    apps: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
+        "bare": ({"BENCH_DSN": BENCH_URL, "BENCH_TENANT": str(setup["tenant"])},
                  f"/customers?{QUERY}", {}),
-        "jimu": ("jimu.asgi:app", {"DATABASE_URL": BENCH_URL}, jimu_path, auth),
+        "jimu": ({"DATABASE_URL": BENCH_URL}, f"/api/v1/customers?{QUERY}", auth),
     }
-    for changes in args.what_if:
-        apps[f"jimu+{changes}"] = ("_whatif_jimu:app", {"DATABASE_URL": BENCH_URL,
-                                                       "JIMU_WHATIF": changes}, jimu_path, auth)
     servers: dict[str, subprocess.Popen[bytes]] = {}
     requests: dict[str, tuple[int, bytes]] = {}
     results: dict[str, list[tuple[float, Stats]]] = {name: [] for name in apps}
-    ratios: dict[str, list[float]] = {name: [] for name in apps if name != "bare"}
+    ratios: list[float] = []
     try:
-        for name, (target, env, path, headers) in apps.items():
+        for name, (env, path, headers) in apps.items():
             port = free_port()
-            servers[name] = start_server(target, port, {**common, **env}, logs / f"{name}.log",
-                                         app_dir=HERE)
+            servers[name] = start_server(server_command(name, port), env, logs / f"{name}.log")
             requests[name] = (port, build_request(path, port, headers))
         for name, (port, _) in requests.items():
             await wait_ready(port, "/health", servers[name], logs / f"{name}.log")
@@ -332,8 +332,7 @@ async def run(args: argparse.Namespace) -> int:
                     raise RuntimeError(f"{name}: {bad} failed requests {stats.statuses}")
                 got[name] = len(stats.latencies) / elapsed
                 results[name].append((got[name], stats))
-            for name in ratios:
-                ratios[name].append(got[name] / got["bare"])
+            ratios.append(got["jimu"] / got["bare"])
             print(f"   round {r + 1}: " + ", ".join(
                 f"{name} {got[name]:.0f} req/s" for name in apps))
     finally:
@@ -348,15 +347,13 @@ async def run(args: argparse.Namespace) -> int:
         summary[name] = (median(rps), percentile(lat, 0.5) * 1e3, percentile(lat, 0.99) * 1e3)
         rows.append([name, f"{median(rps):.0f}", spread(rps), f"{summary[name][1]:.1f}",
                      f"{summary[name][2]:.1f}", f"{len(lat):,}",
-                     f"{median(ratios[name]):.2f}" if name in ratios else "1"])
+                     f"{median(ratios):.2f}" if name == "jimu" else "1"])
     print(table(["app", "req/s (median)", "req/s min–max", "p50 ms", "p99 ms", "requests",
                  "ratio to bare"], rows))
-    ratio = median(ratios["jimu"])
-    print(f"   throughput ratio jimu/bare: {ratio:.2f} (per round {spread(ratios['jimu'])}); "
-          f"p50 latency ratio {summary['jimu'][1] / summary['bare'][1]:.2f}")
-    if args.what_if:
-        print("   jimu+X = the Jimu app with candidate core change(s) X patched in at start "
-              "(benchmarks/_whatif_jimu.py; core unchanged)")
+    ratio = median(ratios)
+    print(f"   throughput ratio jimu/bare: {ratio:.2f} (per round {spread(ratios)}); "
+          f"p50 latency ratio {summary['jimu'][1] / summary['bare'][1]:.2f}, p99 "
+          f"{summary['jimu'][2] / summary['bare'][2]:.2f}")
     print(f"   server logs: {logs}")
     verdicts.check("api_list throughput ratio jimu/bare", f"{ratio:.2f} "
                    f"({summary['jimu'][0]:.0f}/{summary['bare'][0]:.0f} req/s)",
@@ -374,10 +371,6 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=100_000,
                         help="per app and round, whatever the time")
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild jimu_bench")
-    parser.add_argument("--what-if", action="append", default=[], metavar="CHANGES",
-                        help="also serve Jimu with candidate core changes patched in, e.g. "
-                             "token-touch or token-touch,no-idle-relay (see _whatif_jimu.py); "
-                             "repeatable; not gated")
     args = parser.parse_args()
     started = time.perf_counter()
     code = asyncio.run(run(args))

@@ -58,6 +58,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+# Hypothesis notices the global ``random`` state moving while it draws; here that is the
+# platform's worker threads (dramatiq, the Redis client), not the strategies.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies")
+
 BASE_URL = "http://testserver"
 MAX_EXAMPLES = int(os.environ.get("JIMU_FUZZ_EXAMPLES", "30"))
 """Per operation; CI keeps the default (well under a minute), a deeper hunt raises it."""

@@ -181,7 +181,7 @@ class TenantController(Controller):
     async def list_tenants(self, q: SearchParam = None, status: str | None = None,
                            sort: SortParam = None, page: PageNumber = 1,
                            per_page: PerPage = 50) -> TenantPage:
-        where = []
+        where: list[Any] = []
         if q:
             where.append(Tenant.name.ilike(like_pattern(q)) | Tenant.slug.ilike(like_pattern(q)))
         if status:
@@ -291,7 +291,7 @@ class UserController(Controller):
     async def list_users(self, q: SearchParam = None, role: str | None = None,
                          sort: SortParam = None, page: PageNumber = 1,
                          per_page: PerPage = 50) -> UserPage:
-        where = [User.tenant_id == current_tenant_id()]
+        where: list[Any] = [User.tenant_id == current_tenant_id()]
         if q:
             where.append(User.username.ilike(like_pattern(q))
                          | User.display_name.ilike(like_pattern(q)))
@@ -536,6 +536,7 @@ class TokenController(Controller):
                                {"name": data.name, "scopes": row.scopes})
         info = await ApiToken.select(*TOKEN_COLUMNS).output(load_json=True).where(
             ApiToken.id == row.id).first()
+        assert info is not None
         return TokenCreated(token=secret, info=TokenOut(**info))
 
     @delete("/{token_id:int}", summary="Revoke an API token", status_code=HTTP_204_NO_CONTENT)

@@ -11,13 +11,23 @@ import time
 import uuid
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from jimu_sdk.context import Scope as TenantScope
 from jimu_sdk.context import use_scope
 from jimu_sdk.errors import JimuError, NotAuthenticated, PermissionDenied, TenantSuspended
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
 
 from jimu.services.auth import (
     PLATFORM_PERMISSION,
@@ -75,13 +85,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def _json_error(status: int, body: dict[str, Any], request_id: str) -> list[Message]:
     payload = msgspec.json.encode({**body, "request_id": request_id})
-    return [
-        {"type": "http.response.start", "status": status,
-         "headers": [(b"content-type", b"application/json"),
-                     (b"content-length", str(len(payload)).encode()),
-                     (b"x-request-id", request_id.encode())]},
-        {"type": "http.response.body", "body": payload},
-    ]
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"x-request-id", request_id.encode())]}
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": payload,
+                                  "more_body": False}
+    return [start, end]
 
 
 NUL_MESSAGE = ("text may not contain NUL characters (\\u0000 or %00); remove them and "
@@ -105,7 +116,7 @@ class NulInBody(JimuError):
 
 
 def _refuse_nul_in_body(receive: Receive) -> Receive:
-    async def checked() -> Message:
+    async def checked() -> ReceiveMessage:
         message = await receive()
         if message["type"] == "http.request" and _has_nul(message.get("body", b"")):
             raise NulInBody()
@@ -139,7 +150,7 @@ class RequestScopeMiddleware:
                                                                   frozenset())
             await self.app(scope, receive, send)
             return
-        method = scope["method"]
+        method = cast("HTTPScope", scope)["method"]
         started = time.perf_counter()
         held: list[Message] = []
         status = 500
@@ -211,7 +222,7 @@ class RequestScopeMiddleware:
                 if SESSION_COOKIE in cookies:
                     principal = await principal_from_session(kernel,
                                                              cookies[SESSION_COOKIE].value)
-            if (principal is not None and scope["method"] not in SAFE_METHODS
+            if (principal is not None and cast("HTTPScope", scope)["method"] not in SAFE_METHODS
                     and scope["path"] not in CSRF_EXEMPT
                     and _header(scope, b"x-csrf-token") != principal.csrf_token):
                 raise PermissionDenied("missing or wrong X-CSRF-Token header; read the token "
