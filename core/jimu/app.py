@@ -20,7 +20,7 @@ from litestar.template import TemplateConfig
 from jimu.api import directory, identity, operations, plugins
 from jimu.kernel import Kernel
 from jimu.version import __version__
-from jimu.web.errors import EXCEPTION_HANDLERS
+from jimu.web.errors import EXCEPTION_HANDLERS, document_errors
 from jimu.web.guards import plugin_enabled, requires, tenant_member
 from jimu.web.request_scope import RequestScopeMiddleware
 
@@ -47,7 +47,7 @@ class JimuCore(InitPlugin):
             routes = list(plugin.contributed("register_routes", []))
             if routes:
                 app_config.route_handlers.append(Router(
-                    path=f"/api/v1/{slug}", route_handlers=routes,
+                    path=f"/api/v1/{slug}", route_handlers=document_errors(routes),
                     guards=[tenant_member, plugin_enabled(slug)], tags=[slug]))
             for page in plugin.contributed("register_admin_pages", []):
                 guards = [tenant_member, plugin_enabled(slug)]

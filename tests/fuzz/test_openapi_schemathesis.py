@@ -71,12 +71,7 @@ MAX_EXAMPLES = int(os.environ.get("JIMU_FUZZ_EXAMPLES", "30"))
 # invalid input, on every list route. Invalid input is still generated and must get a 4xx.
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
-KNOWN_BUGS = {
-    "followups": "jimu_followups/api.py: an id or limit beyond the database integer range "
-                 "answers 500 (DELETE /notes/{note_id} takes an unbounded int; the limit's "
-                 "msgspec.Meta(le=200) is ignored by litestar on a query parameter, use "
-                 "Parameter(ge=1, le=200))",
-}
+KNOWN_BUGS: dict[str, str] = {}
 """Operation groups that fail for a bug outside core's API layer; strict, so a fix shows."""
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
@@ -281,9 +276,6 @@ async def test_fuzzed_schema_is_the_served_one(jimu_platform):
         "the fuzz suite must fuzz the schema the app serves"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core/jimu/app.py mounts plugin routers without ERROR_RESPONSES (jimu.web.errors): their "
-    "schema documents litestar's own 400 body and no 401/403/404/409/422"))
 def test_every_operation_documents_its_error_answers():
     undocumented = [op.label for operations in GROUPS.values() for op in operations
                     if op.path not in PROBES and not _documents_errors(op)]

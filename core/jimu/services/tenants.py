@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import available_timezones
 from typing import TYPE_CHECKING, Any
+from zoneinfo import available_timezones
 
 from jimu_sdk.context import as_tenant, current_tenant_id, platform
 from jimu_sdk.errors import Conflict, NotFound, ValidationFailed

@@ -17,17 +17,17 @@ from typing import Annotated, Any
 
 import msgspec
 from jimu_sdk.errors import ValidationFailed
+from jimu_sdk.params import (  # noqa: F401 - core's routes import them from here too
+    MAX_RECORD_ID,
+    RecordId,
+    RecordIdFilter,
+    RecordIdParam,
+)
 from litestar.params import Parameter
 from piccolo.columns import Column
 from piccolo.query import Select
 
 MAX_PER_PAGE = 200
-MAX_RECORD_ID = 2**31 - 1
-"""Ids are PostgreSQL ``integer``/``serial`` columns."""
-
-RecordId = Annotated[int, msgspec.Meta(ge=1, le=MAX_RECORD_ID)]
-RecordIdParam = Annotated[int, Parameter(ge=1, le=MAX_RECORD_ID)]
-RecordIdFilter = Annotated[int | None, Parameter(ge=1, le=MAX_RECORD_ID)]
 
 PageNumber = Annotated[int, Parameter(ge=1, le=1_000_000, description="page number, from 1")]
 PerPage = Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE, description="items per page")]

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 import msgspec
 from jimu_sdk import PermissionDenied, has_permission, platform
+from jimu_sdk.params import RecordId, RecordIdFilter, RecordIdParam
 from litestar import MediaType, delete, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import Parameter
 from litestar.response import Template
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -26,7 +28,7 @@ def needs(permission: str):
 
 
 class FollowUpIn(msgspec.Struct, forbid_unknown_fields=True):
-    customer_id: int
+    customer_id: RecordId
     body: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
     channel: str = "phone"
     next_contact_on: dt.date | None = None
@@ -47,8 +49,8 @@ def out(row: dict[str, Any]) -> FollowUpOut:
 
 
 @get("/notes", guards=[needs("followups.read")], summary="Follow-ups, newest first")
-async def list_notes(customer_id: int | None = None,
-                     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+async def list_notes(customer_id: RecordIdFilter = None,
+                     limit: Annotated[int, Parameter(ge=1, le=200)] = 50
                      ) -> list[FollowUpOut]:
     query = await services.visible_notes()
     if customer_id is not None:
@@ -68,7 +70,7 @@ async def create_note(data: FollowUpIn) -> FollowUpOut:
 
 @delete("/notes/{note_id:int}", guards=[needs("followups.write")],
         status_code=HTTP_204_NO_CONTENT, summary="Delete a follow-up and its reminder")
-async def delete_note(note_id: int) -> None:
+async def delete_note(note_id: RecordIdParam) -> None:
     await services.delete_follow_up(note_id)
 
 
