@@ -8,4 +8,4 @@ from jimu.db.engine import is_postgres, transaction
 __all__ = ["Database", "is_postgres", "transaction"]
 
 # SQLite's LIKE is already case-insensitive for ASCII, which is what ILIKE asks for.
-warnings.filterwarnings("ignore", message="SQLite doesn't support ILIKE")
+warnings.filterwarnings("ignore", message=".*SQLite doesn't support ILIKE")
