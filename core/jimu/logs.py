@@ -9,7 +9,8 @@ import sys
 
 from jimu_sdk.context import current_scope
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Record attributes that are not context (uvicorn adds an ANSI-coloured copy of its message).
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
