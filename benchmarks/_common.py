@@ -98,22 +98,6 @@ def tenant_mix(slugs: Sequence[str], tenants: int = TENANTS, seed: int = 2026112
     return out
 
 
-# ---------------------------------------------------------------------------- database
-
-
-async def migrate(kernel: Any) -> None:
-    """``kernel.db.migrate()``, safe when an earlier kernel in this process migrated another DB.
-
-    piccolo binds its ``Migration`` bookkeeping table to the first engine it sees and
-    ``Database._bind`` does not re-bind it, so a second kernel's ``migrate()`` reads the first
-    database's migration list and silently skips everything.
-    """
-    from piccolo.apps.migrations.tables import Migration
-
-    Migration._meta.db = kernel.db.engine
-    await kernel.db.migrate()
-
-
 # ---------------------------------------------------------------------------- statistics
 
 

@@ -1,6 +1,6 @@
 """Throughput of a tenant-scoped list endpoint: the real Jimu app vs a bare litestar+asyncpg one.
 
-    .venv/bin/python benchmarks/api_list.py                 # ~1–2 minutes (first run loads data)
+    .venv/bin/python benchmarks/api_list.py                 # ~1 minute (first run: + data load)
     .venv/bin/python benchmarks/api_list.py --rebuild       # drop and rebuild jimu_bench
 
 PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth). A dedicated database ``jimu_bench`` is
@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from _common import Verdicts, median, migrate, percentile, spread, table  # noqa: E402
+from _common import Verdicts, median, percentile, spread, table  # noqa: E402
 
 SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "jimu_bench"
@@ -90,7 +90,7 @@ async def prepare_database(rebuild: bool) -> dict[str, Any]:
     kernel = Kernel(Settings(database_url=BENCH_URL, run_worker_in_process=False,
                              run_scheduler_in_process=False))
     kernel.load_plugins()
-    await migrate(kernel)
+    await kernel.db.migrate()
     plugins = sorted(kernel.plugins.plugins)
 
     db = await asyncpg.connect(BENCH_URL)  # as postgres: superuser, not bound by RLS

@@ -1,6 +1,6 @@
 """Per-tenant hook dispatch: cost per call, memory of 1,000 tenants, share of a real request.
 
-    .venv/bin/python benchmarks/hook_dispatch.py            # all three parts (~1–2 minutes)
+    .venv/bin/python benchmarks/hook_dispatch.py            # all three parts (~1 minute)
     .venv/bin/python benchmarks/hook_dispatch.py --only a   # a, b or c
 
 a. 1,000 tenants, 20 plugins implementing ``customer_facts``. Per call, the runtime path
@@ -43,7 +43,6 @@ from _common import (
     Verdicts,
     make_fact_plugins,
     median,
-    migrate,
     percentile,
     spread,
     table,
@@ -271,7 +270,7 @@ async def bench_memory(verdicts: Verdicts, workdir: Path) -> None:
                              load_plugins=(), run_worker_in_process=False,
                              run_scheduler_in_process=False))
     kernel.load_plugins(*modules)
-    await migrate(kernel)
+    await kernel.db.migrate()
     await kernel.db.prepare_sqlite()
     slugs = sorted(kernel.plugins.plugins)
     mix = tenant_mix(slugs)
@@ -385,10 +384,10 @@ async def bench_request_share(verdicts: Verdicts, workdir: Path, requests: int) 
     print(f"\nc. GET /api/v1/customers/{{id}} in-process (SQLite), tenant with {len(slugs)} "
           f"plugins enabled: {', '.join(s for s in slugs if not s.startswith('bench_'))} "
           f"+ {sum(s.startswith('bench_') for s in slugs)} generated")
-    await migrate(kernel)
+    await kernel.db.migrate()
     app = create_app(kernel)
-    # litestar's default logging config logs every request at INFO; silenced here so the output
-    # stays readable. That makes requests slightly faster, so the share is, if anything, high.
+    # ``jimu serve`` writes an INFO line per request (jimu.http); no line is written here, which
+    # makes requests slightly faster, so the share is, if anything, high.
     for name in ("jimu.http", "httpx"):
         logging.getLogger(name).setLevel(logging.WARNING)
     await kernel.start(worker=False, scheduler=False)

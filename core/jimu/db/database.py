@@ -87,8 +87,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self, *, tenant_id: int | None = None,
                           write: bool = True) -> AsyncIterator[Any]:
-        async with transaction(self.engine, write=write) as tx:
-            await set_tenant(self.engine, tenant_id)
+        async with transaction(self.engine, write=write, tenant_id=tenant_id) as tx:
             yield tx
 
     async def set_tenant(self, tenant_id: int | None) -> None:

@@ -125,9 +125,13 @@ def is_postgres(engine: Engine) -> bool:
 
 @asynccontextmanager
 async def transaction(
-    engine: Engine, *, write: bool = True, use_app_role: bool = True
+    engine: Engine, *, write: bool = True, tenant_id: int | None = None
 ) -> AsyncIterator[Any]:
-    """One database transaction; nested calls join the outer one."""
+    """One database transaction; nested calls join the outer one (and keep its tenant).
+
+    On PostgreSQL it drops to the application role and names the tenant for row-level
+    security in one statement (``set_config('role', …)`` is ``SET LOCAL ROLE``).
+    """
     current = engine.current_transaction.get()
     if current is not None:
         yield current
@@ -135,8 +139,9 @@ async def transaction(
     if isinstance(engine, LoopLocalPostgresEngine):
         await engine.ensure_pool()
         async with engine.transaction() as tx:
-            if use_app_role:
-                await tx.connection.execute(f"SET LOCAL ROLE {APP_ROLE}")
+            await tx.connection.execute(
+                "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)",
+                APP_ROLE, "" if tenant_id is None else str(tenant_id))
             yield tx
     elif isinstance(engine, SQLiteEngine):
         kind = TransactionType.immediate if write else TransactionType.deferred

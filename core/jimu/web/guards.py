@@ -19,23 +19,34 @@ def request_context(connection: ASGIConnection) -> RequestContext:
     return connection.scope["state"]["jimu"]  # type: ignore[no-any-return]
 
 
-def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+def _check_signed_in(connection: ASGIConnection) -> None:
     if request_context(connection).principal is None:
         raise NotAuthenticated("sign in or send an API token")
 
 
-def tenant_member(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    signed_in(connection, handler)
+def _check_tenant_member(connection: ASGIConnection) -> None:
+    _check_signed_in(connection)
     if request_context(connection).tenant is None:
         raise PermissionDenied("this route acts inside a tenant; platform operators use "
                                "/api/v1/tenants")
 
 
+# Guards are coroutines: litestar runs a plain function guard through a thread pool.
+
+
+async def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    _check_signed_in(connection)
+
+
+async def tenant_member(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    _check_tenant_member(connection)
+
+
 def requires(permission: str) -> Guard:
     """Guard: a tenant member holding ``permission``."""
 
-    def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-        tenant_member(connection, handler)
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        _check_tenant_member(connection)
         if permission not in request_context(connection).permissions:
             raise PermissionDenied(f"you need the permission {permission!r}")
 
@@ -43,8 +54,8 @@ def requires(permission: str) -> Guard:
     return guard
 
 
-def platform_operator(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    signed_in(connection, handler)
+async def platform_operator(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    _check_signed_in(connection)
     if PLATFORM_PERMISSION not in request_context(connection).permissions:
         raise PermissionDenied("only platform operators may manage tenants")
 
@@ -52,7 +63,7 @@ def platform_operator(connection: ASGIConnection, handler: BaseRouteHandler) -> 
 def plugin_enabled(slug: str) -> Guard:
     """Guard of every plugin route: a tenant without the plugin on gets 404."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         tenant = request_context(connection).tenant
         if tenant is None or slug not in tenant.enabled:
             raise NotFound(f"no such page: {connection.url.path}")

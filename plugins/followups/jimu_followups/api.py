@@ -20,7 +20,7 @@ from jimu_followups.tables import FollowUp
 
 
 def needs(permission: str):
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         if not has_permission(permission):
             raise PermissionDenied(f"you need the permission {permission!r}")
 
