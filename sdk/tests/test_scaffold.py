@@ -1,7 +1,7 @@
 """``jimu-sdk new``: what it writes, what it refuses, and that its output really works.
 
 The fast tests read the generated files. The slow one installs a generated plugin into a
-throwaway virtualenv (offline, from uv's cache) the way a third party would and runs the
+throwaway virtualenv (versions pinned to the workspace's, from uv's cache or the index) the way a third party would and runs the
 plugin's own tests there, plus the per-tenant checks in ``e2e/installed_plugin_per_tenant.py``.
 """
 
@@ -378,12 +378,13 @@ def _clean_env() -> dict[str, str]:
 def test_scaffolded_plugin_installs_like_a_third_party_one_and_passes_its_tests(
     tmp_path: Path,
 ) -> None:
-    """Scaffold → install (wheel, offline) → the plugin's own tests and per-tenant checks pass.
+    """Scaffold → install (wheel) → the plugin's own tests and per-tenant checks pass.
 
     The venv gets core and the SDK as editable installs from this repository and the plugin as
     a wheel that uv builds from the scaffolded directory, so the packaging (migrations,
     templates, catalogs) and the ``jimu.plugins`` entry point are what is tested; versions are
-    pinned to this workspace's, and ``--offline`` makes uv use its cache only.
+    pinned to this workspace's. Not ``--offline``: on a new machine ``uv sync --frozen`` fills
+    uv's wheel cache but not its index pages, so an offline resolve finds nothing.
     """
     uv = shutil.which("uv")
     assert uv is not None, "the end-to-end scaffold test needs `uv` on PATH"
@@ -408,7 +409,6 @@ def test_scaffolded_plugin_installs_like_a_third_party_one_and_passes_its_tests(
             "pip",
             "install",
             "--quiet",
-            "--offline",
             "--python",
             str(python),
             "-c",
@@ -447,7 +447,6 @@ def test_scaffolded_plugin_installs_like_a_third_party_one_and_passes_its_tests(
             "pip",
             "install",
             "--quiet",
-            "--offline",
             "--python",
             str(python),
             "-c",
