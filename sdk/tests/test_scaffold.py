@@ -1,8 +1,9 @@
 """``jimu-sdk new``: what it writes, what it refuses, and that its output really works.
 
 The fast tests read the generated files. The slow one installs a generated plugin into a
-throwaway virtualenv (versions pinned to the workspace's, from uv's cache or the index) the way a third party would and runs the
-plugin's own tests there, plus the per-tenant checks in ``e2e/installed_plugin_per_tenant.py``.
+throwaway virtualenv (versions pinned to the workspace's, from uv's cache or the index) the
+way a third party would and runs the plugin's own tests there, plus the per-tenant checks in
+``e2e/installed_plugin_per_tenant.py``.
 """
 
 from __future__ import annotations
