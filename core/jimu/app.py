@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from litestar import Litestar, MediaType, Router, get
+from litestar import Litestar, Router
 from litestar.config.app import AppConfig
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins import InitPlugin
-from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from jimu.api import directory, identity, operations, plugins
 from jimu.kernel import Kernel
+from jimu.pages import ROUTES as PAGE_ROUTES
 from jimu.version import __version__
 from jimu.web.errors import EXCEPTION_HANDLERS, document_errors
 from jimu.web.guards import plugin_enabled, requires, tenant_member
 from jimu.web.request_scope import RequestScopeMiddleware
+from jimu.web.ui import ThemedTemplateEngine, kernel_themes
 
-CORE_TEMPLATES = Path(__file__).parent / "templates"
-REPO_THEMES = Path(__file__).resolve().parents[2] / "themes"
+CORE_STATIC = Path(__file__).parent / "static"
+STATIC_MAX_AGE = 3600
 
 
-@get("/", media_type=MediaType.HTML, include_in_schema=False)
-async def home() -> Template:
-    return Template("core/home.html", context={"version": __version__})
+def static_routers(kernel: Kernel) -> list[Any]:
+    """Core's assets at /static/core, each theme's at /static/themes/<name>; no CDN."""
+    routers = [create_static_files_router(
+        path="/static/core", directories=[CORE_STATIC], include_in_schema=False,
+        name="static-core", cache_control=None)]
+    for name, theme in kernel_themes(kernel).items():
+        if theme.static.is_dir():
+            routers.append(create_static_files_router(
+                path=f"/static/themes/{name}", directories=[theme.static],
+                include_in_schema=False, name=f"static-theme-{name}"))
+    return routers
 
 
 class JimuCore(InitPlugin):
@@ -42,7 +50,8 @@ class JimuCore(InitPlugin):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         kernel = self.kernel
         app_config.route_handlers.extend([
-            home, *identity.ROUTES, *plugins.ROUTES, *directory.ROUTES, *operations.ROUTES])
+            *PAGE_ROUTES, *identity.ROUTES, *plugins.ROUTES, *directory.ROUTES,
+            *operations.ROUTES, *static_routers(kernel)])
         for slug, plugin in sorted(kernel.plugins.plugins.items()):
             routes = list(plugin.contributed("register_routes", []))
             if routes:
@@ -69,21 +78,6 @@ class JimuCore(InitPlugin):
         await self.kernel.stop()
 
 
-def template_environment(kernel: Kernel) -> Environment:
-    """Theme first, then each plugin's own ``<slug>/`` directory, then core."""
-    loaders: list[Any] = []
-    theme = Path(os.environ.get("JIMU_THEMES_DIR", REPO_THEMES)) / "default" / "templates"
-    if theme.is_dir():
-        loaders.append(FileSystemLoader(theme))
-    for plugin in kernel.plugins.plugins.values():
-        directory_ = plugin.contributions.get("register_template_dir")
-        if directory_:
-            loaders.append(FileSystemLoader(directory_))
-    loaders.append(FileSystemLoader(CORE_TEMPLATES))
-    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(),
-                       enable_async=False)
-
-
 def create_app(kernel: Kernel | None = None, **litestar_options: Any) -> Litestar:
     if kernel is None:
         kernel = Kernel()
@@ -97,8 +91,8 @@ def create_app(kernel: Kernel | None = None, **litestar_options: Any) -> Litesta
             # JSON and YAML only: the HTML viewers load scripts from a CDN, and private
             # deployments have no internet.
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()]),
-        template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(template_environment(kernel))),
+        template_config=TemplateConfig(engine=ThemedTemplateEngine(kernel)),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         debug=kernel.settings.debug,
         # Logging is configured by the process (jimu.logs, JSON lines), not by litestar.
         logging_config=None,

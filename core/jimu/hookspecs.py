@@ -26,6 +26,7 @@ from jimu_sdk.types import (
     AdminPage,
     BasePrice,
     ChannelAdapter,
+    DashboardWidget,
     DemoSeeder,
     EventHandler,
     Job,
@@ -44,6 +45,7 @@ CONTRIBUTION_HOOKS = (
     "register_routes",
     "register_admin_pages",
     "register_menu_items",
+    "register_dashboard_widgets",
     "register_template_dir",
     "register_jobs",
     "register_schedules",
@@ -124,6 +126,29 @@ def register_menu_items() -> Sequence[MenuItem] | None:
         def register_menu_items():
             return [MenuItem(key="followups", title=localized("跟进", "Follow-ups"),
                              href="/admin/p/followups/", permission="followups.read")]
+    """
+
+
+@hookspec
+def register_dashboard_widgets() -> Sequence[DashboardWidget] | None:
+    """Return cards for the tenant home: figures (``Stat``) and charts (``Chart``).
+
+    A card shows only when the tenant has the plugin on and the viewer holds ``permission``.
+    ``render`` runs on every view of the home page inside the viewer's scope, so its queries
+    are tenant-scoped; a card that raises or times out is left out and recorded as a hook
+    failure. A chart carries its data as a table too.
+
+    Example::
+
+        async def due_today():
+            count = await FollowUp.scoped_count().where(FollowUp.next_contact_on == today())
+            return Stat(value=count, caption=localized("今天待跟进", "due today"),
+                        href="/admin/p/followups/")
+
+        @hookimpl
+        def register_dashboard_widgets():
+            return [DashboardWidget(key="due", title=localized("待跟进", "Due follow-ups"),
+                                    render=due_today, permission="followups.read")]
     """
 
 
@@ -219,16 +244,26 @@ def register_permissions() -> Sequence[Permission] | None:
 
 
 @hookspec
-def register_translations() -> Translations | None:
-    """Return the plugin's message catalog: ``{locale: {message id: text}}``.
+def register_translations() -> Translations | str | None:
+    """Return the plugin's message catalogs for its pages and templates.
 
-    Both ``zh-CN`` and ``en`` must hold every message id.
+    Either a directory holding ``<locale>/LC_MESSAGES/*.po`` gettext catalogs (``zh_CN`` and
+    ``en``; the usual tools edit them), or a mapping ``{locale: {message id: text}}``. Message
+    ids are the English text used in ``{{ _("...") }}`` of the plugin's templates; both
+    ``zh-CN`` and ``en`` must hold every id, or the plugin is refused at load. Core's own
+    catalog wins when a plugin uses the same id.
 
     Example::
 
         @hookimpl
         def register_translations():
-            return {"zh-CN": {"followups.due": "待跟进"}, "en": {"followups.due": "Due"}}
+            return str(Path(__file__).parent / "locale")
+
+        # or, for a handful of strings:
+        @hookimpl
+        def register_translations():
+            return {"zh-CN": {"Due follow-ups": "待跟进"},
+                    "en": {"Due follow-ups": "Due follow-ups"}}
     """
 
 

@@ -61,6 +61,7 @@ class TenantState:
     hooks: TenantHooks
     timezone: str = "Asia/Shanghai"
     locale: str = "zh-CN"
+    theme: str = "default"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,6 +76,8 @@ class Kernel:
         self._db: Database | None = None
         self._jobs: Any = None
         self._scheduler: Any = None
+        self._catalogs: Any = None
+        self.login_failures: list[tuple[str, str, dt.datetime]] = []
 
     # ------------------------------------------------------------------ assembly
 
@@ -163,9 +166,21 @@ class Kernel:
         finally:
             await self.after_transaction()
 
+    @property
+    def catalogs(self) -> Any:
+        """The UI's message catalogs: core's and every installed plugin's."""
+        if self._catalogs is None:
+            from jimu.i18n import Catalogs
+
+            self._catalogs = Catalogs.load(
+                source for plugin in self.plugins.plugins.values()
+                if (source := plugin.contributions.get("register_translations")))
+        return self._catalogs
+
     async def after_transaction(self) -> None:
         """Work that must happen after a commit or rollback, never inside it."""
         await self.flush_failures()
+        await self.flush_login_failures()
         if self._jobs is not None and self._jobs.events_pending:
             self._jobs.nudge_relay()
 
@@ -180,6 +195,18 @@ class Kernel:
                 HookFailure(tenant_id=r.tenant_id, plugin=r.plugin, hook=r.hook, kind=r.kind,
                             error=r.error[:2000], traceback=r.traceback[-8000:])
                 for r in records])
+
+    async def flush_login_failures(self) -> None:
+        # Failed sign-ins are written after the request's rollback, or throttling would forget
+        # them (a failed request changes nothing).
+        from jimu.db.tables import LoginFailure
+
+        records, self.login_failures = self.login_failures, []
+        if records:
+            async with self.db.transaction():
+                await LoginFailure.insert(*[LoginFailure(username=username[:150],
+                                                         remote=remote[:64], at=at)
+                                            for username, remote, at in records])
 
     # ------------------------------------------------------------------ tenants
 
@@ -218,7 +245,7 @@ class Kernel:
             config_version=row["config_version"], enabled=enabled, settings=settings,
             role_permissions={r["name"]: frozenset(r["permissions"]) for r in roles},
             hooks=self.plugins.hooks_for(enabled), timezone=row["timezone"],
-            locale=row["locale"])
+            locale=row["locale"], theme=row["theme"])
 
     def forget_tenant(self, tenant_id: int) -> None:
         self._tenants.pop(tenant_id, None)

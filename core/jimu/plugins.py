@@ -327,6 +327,10 @@ class PluginRegistry:
                                        and issubclass(schema, msgspec.Struct)):
             raise PluginLoadError(f"settings schema of {slug} must be a msgspec.Struct class")
         translations = plugin.contributed("register_translations", {})
+        if isinstance(translations, str | Path):
+            from jimu.i18n import read_catalog_dir
+
+            translations = {loc: read_catalog_dir(translations, loc) for loc in REQUIRED_LOCALES}
         if translations:
             keys = {loc: set(translations.get(loc, {})) for loc in REQUIRED_LOCALES}
             ids = set().union(*keys.values())

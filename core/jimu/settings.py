@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -58,13 +59,19 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def catalog_blocked() -> tuple[str, ...]:
-    """Plugins that ``plugins.toml`` (``JIMU_CATALOG``, default ./plugins.toml) blocks."""
+def read_catalog() -> dict[str, Any]:
+    """``plugins.toml``: ``JIMU_CATALOG``, else ./plugins.toml, else the repository's."""
     import tomllib
     from pathlib import Path
 
-    path = Path(os.environ.get("JIMU_CATALOG", "plugins.toml"))
-    if not path.is_file():
-        return ()
-    return tuple(tomllib.loads(path.read_text(encoding="utf-8")).get("platform", {})
-                 .get("blocked", []))
+    candidates = [Path(os.environ["JIMU_CATALOG"])] if "JIMU_CATALOG" in os.environ else [
+        Path("plugins.toml"), Path(__file__).resolve().parents[2] / "plugins.toml"]
+    for path in candidates:
+        if path.is_file():
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+    return {}
+
+
+def catalog_blocked() -> tuple[str, ...]:
+    """Plugins that ``plugins.toml`` blocks."""
+    return tuple(read_catalog().get("platform", {}).get("blocked", []))

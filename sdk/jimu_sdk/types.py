@@ -324,10 +324,45 @@ class AdminPage:
     permission: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Stat:
+    """A dashboard figure: ``value`` (already formatted or a number) and a short caption."""
+
+    value: str | int | Decimal
+    caption: Localized | str = ""
+    href: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """An Apache ECharts ``option`` (JSON-able: no functions) and the same data as a table.
+
+    The table is shown under the chart for people who prefer to read, and for screen readers.
+    """
+
+    option: Mapping[str, Any]
+    columns: Sequence[Localized | str] = ()
+    rows: Sequence[Sequence[Any]] = ()
+    height: int = 260
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardWidget:
+    """A card on the tenant home. ``render`` runs per page view, in the viewer's scope, and
+    returns a :class:`Stat` or a :class:`Chart` (or ``None`` to hide the card)."""
+
+    key: str
+    title: Localized
+    render: Callable[[], Awaitable[Stat | Chart | None]]
+    permission: str | None = None
+    order: int = 100
+    wide: bool = False
+
+
 DemoSeeder = Callable[[int], Awaitable[None]]
 """Called with the demo tenant's id inside its tenant scope and transaction."""
 
 Translations = Mapping[str, Mapping[str, str]]
-"""``{locale: {message id: text}}``."""
+"""``{locale: {message id: text}}`` (or return a catalog directory path instead)."""
 
 TenantRole = Literal["admin", "staff", "partner"]

@@ -93,9 +93,34 @@ async def test_hook_register_permissions(jimu_platform):
 
 
 async def test_hook_register_translations(jimu_platform):
-    catalog_ = contributed(jimu_platform, "followups", "register_translations")
-    assert set(catalog_["zh-CN"]) == set(catalog_["en"])
-    assert catalog_["zh-CN"]["followups.due_title"] == "待跟进客户"
+    catalogs = jimu_platform.kernel.catalogs
+    zh = catalogs.gettext("Nobody is due for follow-up today.", "zh-CN")
+    assert zh == "今天没有待跟进的客户。"
+    _, admin = await admin_of(jimu_platform, "followups")
+    chinese = await admin.get("/admin/p/followups/")
+    assert "今天没有待跟进的客户。" in chinese.text
+    await admin.post("/account/language", data={"locale": "en"})  # remembered on the user
+    english = await admin.get("/admin/p/followups/")
+    assert "Nobody is due for follow-up today." in english.text
+
+
+async def test_hook_register_dashboard_widgets(jimu_platform):
+    tenant, admin = await admin_of(jimu_platform, "followups")
+    [customer] = [(await admin.post("/api/v1/customers", json={"name": "王芳"})).json()]
+    today = (await admin.get("/api/v1/followups/notes")).status_code  # the plugin answers
+    assert today == 200
+    async with jimu_platform.as_tenant(tenant):
+        from jimu_followups.services import today as tenant_today
+        due = str(tenant_today())
+    await admin.post("/api/v1/followups/notes", json={
+        "customer_id": customer["id"], "body": "回访", "next_contact_on": due})
+    home = await admin.get("/admin/")
+    assert home.status_code == 200
+    card = home.text.split('data-widget="followups.due"', 1)[1].split("</article>", 1)[0]
+    assert ">1</a>" in card
+    other = await jimu_platform.make_tenant(plugins=())
+    other_home = await (await jimu_platform.login(other.admin_username)).get("/admin/")
+    assert 'data-widget="followups.due"' not in other_home.text
 
 
 async def test_hook_register_demo_data(jimu_platform):

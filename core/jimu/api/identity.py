@@ -18,7 +18,7 @@ from jimu.services.auth import (
     token_digest,
     verify_password,
 )
-from jimu.web.errors import document_errors
+from jimu.web.errors import ErrorOut, document_errors
 from jimu.web.guards import platform_operator, request_context, requires, signed_in
 from jimu.web.listing import (
     PageNumber,
@@ -31,11 +31,12 @@ from jimu.web.listing import (
     like_pattern,
     page_slice,
 )
-from jimu.web.request_scope import SESSION_COOKIE
+from jimu.web.request_scope import SESSION_COOKIE, session_cookie
 from jimu_sdk.context import current_tenant_id, platform
 from jimu_sdk.errors import Conflict, NotFound, ValidationFailed
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -101,13 +102,14 @@ class AuthController(Controller):
             (UserSession.user_id == principal.user_id)
             & (UserSession.token_hash != token_digest(request.cookies.get(SESSION_COOKIE, ""))))
 
-    @post("/login", status_code=HTTP_200_OK, summary="Sign in with a password")
+    @post("/login", status_code=HTTP_200_OK, summary="Sign in with a password",
+          responses={429: ResponseSpec(data_container=ErrorOut, generate_examples=False,
+                                       description="Too many failed sign-ins of this user")})
     async def login(self, request: Request, data: LoginIn) -> Response[LoginOut]:
         kernel = kernel_of(request)
-        token, user = await login(kernel, data.username, data.password)
-        cookie = Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax",
-                        secure=kernel.settings.secure_cookies, path="/",
-                        max_age=kernel.settings.session_days * 86400)
+        token, user = await login(kernel, data.username, data.password,
+                                  remote=request.client.host if request.client else "")
+        cookie = session_cookie(kernel, token)
         return Response(LoginOut(user_id=user["id"], username=user["username"],
                                  tenant_id=user["tenant_id"]), cookies=[cookie])
 

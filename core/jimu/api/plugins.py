@@ -91,7 +91,7 @@ class HookFailurePage(msgspec.Struct):
     per_page: int
 
 
-def _contributions(plugin: LoadedPlugin) -> Contributions:
+def contributions_of(plugin: LoadedPlugin) -> Contributions:
     c = plugin.contributed
     return Contributions(
         routes=len(c("register_routes", [])),
@@ -118,7 +118,7 @@ def _schema(plugin: LoadedPlugin) -> dict[str, Any] | None:
     return msgspec.json.schema(schema)
 
 
-async def _failure_counts() -> dict[str, int]:
+async def failure_counts() -> dict[str, int]:
     rows = await HookFailure.select(HookFailure.plugin, Count(HookFailure.id, alias="n")
                                     ).where(HookFailure.tenant_id == current_tenant_id()
                                             ).group_by(HookFailure.plugin)
@@ -142,7 +142,7 @@ def plugin_out(kernel: Kernel, slug: str, request: Request, counts: dict[str, in
                      description=dict(meta.description), author=meta.author,
                      requires_core=meta.requires_core, depends=list(meta.depends),
                      enabled=slug in tenant.enabled, status="ok", error="",
-                     adds=_contributions(plugin), settings=dict(tenant.settings.get(slug, {})),
+                     adds=contributions_of(plugin), settings=dict(tenant.settings.get(slug, {})),
                      settings_schema=_schema(plugin), failures=counts.get(slug, 0))
 
 
@@ -154,7 +154,7 @@ class PluginController(Controller):
          summary="Installed plugins (and broken ones) with this tenant's state")
     async def list_plugins(self, request: Request) -> list[PluginOut]:
         kernel = kernel_of(request)
-        counts = await _failure_counts()
+        counts = await failure_counts()
         names = sorted(set(kernel.plugins.plugins) | set(kernel.plugins.broken))
         return [plugin_out(kernel, slug, request, counts) for slug in names]
 
@@ -163,7 +163,7 @@ class PluginController(Controller):
         kernel = kernel_of(request)
         if slug not in kernel.plugins.broken:
             kernel.plugins.get(slug)
-        return plugin_out(kernel, slug, request, await _failure_counts())
+        return plugin_out(kernel, slug, request, await failure_counts())
 
     @post("/{slug:str}/enable", guards=[requires("plugins.write")], status_code=HTTP_200_OK,
           summary="Enable a plugin for this tenant (and its dependencies)")

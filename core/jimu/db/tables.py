@@ -35,6 +35,7 @@ class Tenant(Table, tablename="core_tenant"):
     template = Varchar(length=63, default="", required=False)
     timezone = Varchar(length=63, default="Asia/Shanghai")
     locale = Varchar(length=16, default="zh-CN")
+    theme = Varchar(length=63, default="default")
     config_version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -52,6 +53,7 @@ class User(Table, tablename="core_user"):
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+    locale = Varchar(length=16, default="")  # "": the tenant's language
 
 
 class UserSession(Table, tablename="core_session"):
@@ -61,6 +63,15 @@ class UserSession(Table, tablename="core_session"):
     csrf_token = Varchar(length=64)
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
+
+
+class LoginFailure(Table, tablename="core_login_failure"):
+    """A failed sign-in, kept for throttling (recorded after the request's rollback)."""
+
+    id: Serial
+    username = Varchar(length=150, index=True)
+    remote = Varchar(length=64, default="")
+    at = Timestamptz(index=True)
 
 
 class ApiToken(Table, tablename="core_api_token"):
@@ -209,8 +220,8 @@ class AuditEntry(TenantScoped, Table, tablename="core_audit"):
 
 
 PLATFORM_TABLES: list[type[Table]] = [
-    Tenant, User, UserSession, ApiToken, OutboxEvent, ProcessedMessage, Timer, ScheduleState,
-    HookFailure, Region,
+    Tenant, User, UserSession, LoginFailure, ApiToken, OutboxEvent, ProcessedMessage, Timer,
+    ScheduleState, HookFailure, Region,
 ]
 TENANT_TABLES: list[type[Table]] = [PluginConfig, Role, Partner, Customer, AuditEntry]
 ALL_TABLES = PLATFORM_TABLES + TENANT_TABLES

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from jimu_sdk.errors import NotAuthenticated, TenantSuspended, ValidationFailed
+from jimu_sdk.errors import JimuError, NotAuthenticated, TenantSuspended, ValidationFailed
 from jimu_sdk.types import localized
 
-from jimu.db.tables import ApiToken, Role, Tenant, User, UserSession
+from jimu.db.tables import ApiToken, LoginFailure, Role, Tenant, User, UserSession
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel
@@ -41,6 +41,7 @@ CORE_PERMISSIONS: dict[str, dict[str, str]] = {
     "audit.read": localized("查看审计日志", "View the audit log"),
     "hook_failures.read": localized("查看插件故障", "View plugin failures"),
     "pricing.quote": localized("计算价格", "Calculate prices"),
+    "settings.write": localized("修改企业设置（语言、主题）", "Change organisation settings"),
 }
 
 BUILTIN_ROLES: dict[str, tuple[dict[str, str], frozenset[str]]] = {
@@ -90,12 +91,44 @@ class Principal:
     via: str  # "session" | "token"
     token_scopes: frozenset[str] | None = None
     csrf_token: str | None = None
+    locale: str = ""
+    display_name: str = ""
 
 
-async def login(kernel: Kernel, username: str, password: str) -> tuple[str, dict[str, Any]]:
-    """Check a password; return a new session token and the user. One message for all misses."""
+class TooManyAttempts(JimuError):
+    status_code = 429
+    code = "too_many_attempts"
+
+
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 5
+"""After this many failed sign-ins of one username within the window, sign-in waits."""
+
+
+async def check_login_throttle(kernel: Kernel, username: str) -> None:
+    since = kernel.clock.now() - LOGIN_WINDOW
+    recent = await LoginFailure.select(LoginFailure.at).where(
+        (LoginFailure.username == username) & (LoginFailure.at > since)
+    ).order_by(LoginFailure.at, ascending=False).limit(LOGIN_MAX_FAILURES)
+    if len(recent) >= LOGIN_MAX_FAILURES:
+        oldest = recent[-1]["at"]
+        wait = max(1, int((oldest + LOGIN_WINDOW - kernel.clock.now()).total_seconds() // 60) + 1)
+        raise TooManyAttempts(
+            f"too many failed sign-ins for this user; try again in {wait} minutes",
+            retry_after_minutes=wait)
+
+
+async def login(kernel: Kernel, username: str, password: str, *, remote: str = ""
+                ) -> tuple[str, dict[str, Any]]:
+    """Check a password; return a new session token and the user. One message for all misses.
+
+    Failed attempts are recorded (after the request, which rolls back) and throttle the
+    username: :data:`LOGIN_MAX_FAILURES` within :data:`LOGIN_WINDOW`.
+    """
+    await check_login_throttle(kernel, username)
     user = await User.select().where(User.username == username).first()
     if not verify_password(user["password_hash"] if user else None, password) or user is None:
+        kernel.login_failures.append((username, remote, kernel.clock.now()))
         raise NotAuthenticated("wrong username or password")
     if not user["is_active"]:
         raise NotAuthenticated("this account is disabled; ask your administrator")
@@ -128,7 +161,8 @@ async def principal_from_session(kernel: Kernel, token: str) -> Principal | None
                      tenant_id=user["tenant_id"], role=user["role"],
                      partner_id=user["partner_id"],
                      is_platform_operator=user["is_platform_operator"], via="session",
-                     csrf_token=session["csrf_token"])
+                     csrf_token=session["csrf_token"], locale=user["locale"],
+                     display_name=user["display_name"])
 
 
 async def principal_from_token(kernel: Kernel, token: str) -> Principal:

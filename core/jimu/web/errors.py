@@ -20,12 +20,28 @@ def _request_id(request: Request) -> str:
     return context.request_id if context else ""
 
 
+def _page(request: Request) -> bool:
+    from jimu.web.request_scope import is_page_path
+
+    return is_page_path(request.url.path)
+
+
+def _html(request: Request, status: int, exc: JimuError) -> Response[Any]:
+    from jimu.web.pages_support import html_error_response
+
+    return html_error_response(request, status, exc)
+
+
 def jimu_error(request: Request, exc: JimuError) -> Response[Any]:
+    if _page(request):
+        return _html(request, exc.status_code, exc)
     return Response({**exc.to_dict(), "request_id": _request_id(request)},
                     status_code=exc.status_code)
 
 
 def validation_error(request: Request, exc: ValidationException) -> Response[Any]:
+    if _page(request):
+        return _html(request, 400, JimuError(str(exc.detail)))
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
@@ -38,6 +54,8 @@ def validation_error(request: Request, exc: ValidationException) -> Response[Any
 
 
 def http_error(request: Request, exc: HTTPException) -> Response[Any]:
+    if _page(request):
+        return _html(request, exc.status_code, JimuError(str(exc.detail)))
     if isinstance(exc, NotFoundException):
         body = {"error": "not_found", "message": f"no such resource: {request.url.path}"}
     else:
@@ -49,6 +67,9 @@ def http_error(request: Request, exc: HTTPException) -> Response[Any]:
 
 def unexpected_error(request: Request, exc: Exception) -> Response[Any]:
     log.exception("unhandled error", exc_info=exc)
+    if _page(request):
+        return _html(request, 500, JimuError("an unexpected error occurred; quote the "
+                                             "request id when you report it"))
     return Response({"error": "internal_error",
                      "message": "an unexpected error occurred; quote the request id when "
                                 "you report it", "request_id": _request_id(request)},

@@ -7,7 +7,9 @@ while committing) is rolled back, so a failed request changes nothing.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -43,10 +45,42 @@ if TYPE_CHECKING:
 log = logging.getLogger("jimu.http")
 
 SESSION_COOKIE = "jimu_session"
+LANGUAGE_COOKIE = "jimu_lang"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CSRF_EXEMPT = ("/api/v1/auth/login",)
-# Probes and API docs answer without a database transaction (/ready reports the database).
-NO_TRANSACTION = ("/health", "/ready", "/schema")
+# The sign-in endpoints have no session yet; the login form has its own double-submit check.
+CSRF_EXEMPT = ("/api/v1/auth/login", "/login")
+CSRF_FIELD = "csrf_token"
+MAX_FORM_BYTES = 1 << 20
+# Probes, API docs and static files answer without a database transaction (/ready reports the
+# database).
+NO_TRANSACTION = ("/health", "/ready", "/schema", "/static/")
+API_PATHS = ("/api/", "/schema", "/health", "/ready")
+
+# Every answer carries these. No inline script or style may run (CSP); pages load nothing
+# from outside the platform; no other site may frame them.
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     b"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+     b"form-action 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+def session_cookie(kernel: Kernel, token: str) -> Any:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure when the platform says so."""
+    from litestar.datastructures import Cookie
+
+    return Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax",
+                  secure=kernel.settings.secure_cookies, path="/",
+                  max_age=kernel.settings.session_days * 86400)
+
+
+def is_page_path(path: str) -> bool:
+    """Pages answer HTML (errors as themed pages); everything else answers JSON."""
+    return not path.startswith(API_PATHS)
 
 
 @dataclass(frozen=True)
@@ -85,11 +119,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def _json_error(status: int, body: dict[str, Any], request_id: str) -> list[Message]:
     payload = msgspec.json.encode({**body, "request_id": request_id})
+    return _raw_response(status, payload, b"application/json", request_id)
+
+
+def _raw_response(status: int, payload: bytes, content_type: bytes, request_id: str,
+                  headers: list[tuple[bytes, bytes]] | None = None) -> list[Message]:
     start: HTTPResponseStartEvent = {
         "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"),
+        "headers": [(b"content-type", content_type),
                     (b"content-length", str(len(payload)).encode()),
-                    (b"x-request-id", request_id.encode())]}
+                    (b"x-request-id", request_id.encode()), *SECURITY_HEADERS,
+                    *(headers or [])]}
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": payload,
                                   "more_body": False}
     return [start, end]
@@ -148,7 +188,13 @@ class RequestScopeMiddleware:
         if scope["path"].startswith(NO_TRANSACTION):
             scope.setdefault("state", {})["jimu"] = RequestContext(request_id, None, None,
                                                                   frozenset())
-            await self.app(scope, receive, send)
+
+            async def with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                await send(message)
+
+            await self.app(scope, receive, with_headers)
             return
         method = cast("HTTPScope", scope)["method"]
         started = time.perf_counter()
@@ -161,7 +207,8 @@ class RequestScopeMiddleware:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"],
-                                      (b"x-request-id", request_id.encode())]
+                                      (b"x-request-id", request_id.encode()),
+                                      *SECURITY_HEADERS]
             held.append(message)
 
         class _Rollback(Exception):
@@ -170,8 +217,10 @@ class RequestScopeMiddleware:
         context: RequestContext | None = None
         try:
             async with kernel.db.transaction(write=method not in SAFE_METHODS):
-                context = await self._authenticate(kernel, scope, request_id)
+                context, receive = await self._authenticate(kernel, scope, receive,
+                                                            request_id)
                 scope.setdefault("state", {})["jimu"] = context
+                enter_ui(kernel, scope, context)
                 tenant_scope = TenantScope(
                     tenant_id=context.tenant.id if context.tenant else None,
                     user_id=context.principal.user_id if context.principal else None,
@@ -186,14 +235,19 @@ class RequestScopeMiddleware:
         except _Rollback:
             pass
         except JimuError as exc:
-            held = _json_error(exc.status_code, exc.to_dict(), request_id)
             status = exc.status_code
+            held = (_page_error(kernel, scope, context, exc, request_id)
+                    if is_page_path(scope["path"])
+                    else _json_error(exc.status_code, exc.to_dict(), request_id))
         except Exception:
             log.exception("request failed", extra={"request_id": request_id})
-            held = _json_error(500, {"error": "internal_error",
-                                     "message": "an unexpected error occurred; quote the "
-                                                "request id when you report it"}, request_id)
             status = 500
+            text = "an unexpected error occurred; quote the request id when you report it"
+            held = (_page_error(kernel, scope, context, JimuError(text), request_id,
+                                status=500)
+                    if is_page_path(scope["path"])
+                    else _json_error(500, {"error": "internal_error", "message": text},
+                                     request_id))
         finally:
             await kernel.after_transaction()
         for message in held:
@@ -205,8 +259,8 @@ class RequestScopeMiddleware:
             "user": principal.username if principal else None,
             "ms": round((time.perf_counter() - started) * 1000, 1)})
 
-    async def _authenticate(self, kernel: Kernel, scope: Scope, request_id: str
-                            ) -> RequestContext:
+    async def _authenticate(self, kernel: Kernel, scope: Scope, receive: Receive,
+                            request_id: str) -> tuple[RequestContext, Receive]:
         principal: Principal | None = None
         authorization = _header(scope, b"authorization")
         if authorization:
@@ -215,18 +269,17 @@ class RequestScopeMiddleware:
                 raise NotAuthenticated("use 'Authorization: Bearer <API token>'")
             principal = await principal_from_token(kernel, token.strip())
         else:
-            cookie_header = _header(scope, b"cookie")
-            if cookie_header:
-                cookies: SimpleCookie = SimpleCookie()
-                cookies.load(cookie_header)
-                if SESSION_COOKIE in cookies:
-                    principal = await principal_from_session(kernel,
-                                                             cookies[SESSION_COOKIE].value)
+            cookies = _cookies(scope)
+            if SESSION_COOKIE in cookies:
+                principal = await principal_from_session(kernel, cookies[SESSION_COOKIE].value)
             if (principal is not None and cast("HTTPScope", scope)["method"] not in SAFE_METHODS
-                    and scope["path"] not in CSRF_EXEMPT
-                    and _header(scope, b"x-csrf-token") != principal.csrf_token):
-                raise PermissionDenied("missing or wrong X-CSRF-Token header; read the token "
-                                       "from /api/v1/auth/me")
+                    and scope["path"] not in CSRF_EXEMPT):
+                sent = _header(scope, b"x-csrf-token")
+                if sent is None and _is_urlencoded_form(scope):
+                    sent, receive = await _form_csrf_token(receive)
+                if not sent or not secrets.compare_digest(sent, principal.csrf_token or ""):
+                    raise PermissionDenied("missing or wrong X-CSRF-Token header; read the "
+                                           "token from /api/v1/auth/me", csrf=True)
         tenant = None
         if principal is not None and principal.tenant_id is not None:
             await kernel.db.set_tenant(principal.tenant_id)
@@ -237,4 +290,91 @@ class RequestScopeMiddleware:
         permissions = (permissions_for(kernel, principal, tenant) if principal
                        else frozenset())
         return RequestContext(request_id=request_id, principal=principal, tenant=tenant,
-                              permissions=permissions)
+                              permissions=permissions), receive
+
+
+def _is_urlencoded_form(scope: Scope) -> bool:
+    return (_header(scope, b"content-type") or "").startswith(
+        "application/x-www-form-urlencoded")
+
+
+async def _form_csrf_token(receive: Receive) -> tuple[str | None, Receive]:
+    """Read a form body for its ``csrf_token`` field, then hand the same body to the app."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise PayloadTooLarge("the form is larger than 1 MB")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    values = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    replayed = False
+
+    async def replay() -> ReceiveMessage:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    sent = values.get(CSRF_FIELD)
+    return (sent[0] if sent else None), replay
+
+
+class PayloadTooLarge(JimuError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+def enter_ui(kernel: Kernel, scope: Scope, context: RequestContext) -> None:
+    """Choose the request's language and theme for templates and messages."""
+    from jimu.i18n import current_catalogs, current_locale, pick_locale
+    from jimu.web.ui import DEFAULT_THEME, UIRequest, current_ui
+
+    cookies = _cookies(scope)
+    principal, tenant = context.principal, context.tenant
+    locale = pick_locale(principal.locale if principal else None,
+                         cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else None,
+                         tenant.locale if tenant else None,
+                         accept_language=_header(scope, b"accept-language"))
+    current_locale.set(locale)
+    current_catalogs.set(kernel.catalogs)
+    current_ui.set(UIRequest(
+        locale=locale, theme=tenant.theme if tenant else DEFAULT_THEME, path=scope["path"],
+        principal=principal, tenant=tenant, permissions=context.permissions,
+        csrf_token=principal.csrf_token or "" if principal else "",
+        timezone=tenant.timezone if tenant else "Asia/Shanghai"))
+
+
+def _cookies(scope: Scope) -> SimpleCookie:
+    cookies: SimpleCookie = SimpleCookie()
+    header = _header(scope, b"cookie")
+    if header:
+        try:
+            cookies.load(header)
+        except Exception:  # a malformed cookie header is treated as no cookies
+            return SimpleCookie()
+    return cookies
+
+
+def _page_error(kernel: Kernel, scope: Scope, context: RequestContext | None, exc: JimuError,
+                request_id: str, status: int | None = None) -> list[Message]:
+    """A failure before or around a page handler, answered as a themed page."""
+    from jimu.web.pages_support import error_page_body
+
+    status = status or exc.status_code
+    if status == 401:
+        location = "/login?next=" + urllib.parse.quote(scope["path"])
+        return _raw_response(303, b"", b"text/plain", request_id,
+                             [(b"location", location.encode())])
+    if context is None:
+        enter_ui(kernel, scope, RequestContext(request_id, None, None, frozenset()))
+    body = error_page_body(scope["app"], status, exc, request_id)
+    return _raw_response(status, body.encode(), b"text/html; charset=utf-8", request_id)

@@ -12,12 +12,14 @@ from typing import Annotated
 import msgspec
 from jimu_sdk import (
     AdminPage,
+    DashboardWidget,
     DomainEvent,
     EventHandler,
     Job,
     MenuItem,
     Permission,
     PluginMeta,
+    Stat,
     TagRule,
     emit,
     hookimpl,
@@ -41,10 +43,13 @@ meta = PluginMeta(
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
-    reminder_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 9
-    """Hour of the day (tenant's timezone) at which a due follow-up is reminded."""
-    recent_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
-    """A customer counts as recently contacted within this many days."""
+    # Titles and descriptions are message ids of this plugin's catalog (locale/).
+    reminder_hour: Annotated[int, msgspec.Meta(
+        ge=0, le=23, title="Reminder hour",
+        description="Hour of the day (your timezone) at which due follow-ups are reminded.")] = 9
+    recent_days: Annotated[int, msgspec.Meta(
+        ge=1, le=365, title="Recently contacted within (days)",
+        description="A customer counts as recently contacted within this many days.")] = 30
 
 
 @hookimpl
@@ -73,6 +78,23 @@ def register_menu_items():
 @hookimpl
 def register_template_dir():
     return str(Path(__file__).parent / "templates")
+
+
+@hookimpl
+def register_translations():
+    return str(Path(__file__).parent / "locale")
+
+
+async def due_today() -> Stat:
+    count = await services.due_count(services.today())
+    return Stat(value=count, caption=localized("今天及之前到期", "due today or earlier"),
+                href="/admin/p/followups/")
+
+
+@hookimpl
+def register_dashboard_widgets():
+    return [DashboardWidget(key="due", title=localized("待跟进", "Due follow-ups"),
+                            render=due_today, permission="followups.read", order=10)]
 
 
 @hookimpl
@@ -132,19 +154,6 @@ def register_tag_rules():
         TagRule(key="followups.contact_overdue", title=localized("跟进逾期", "Contact overdue"),
                 matches=_overdue),
     ]
-
-
-@hookimpl
-def register_translations():
-    return {
-        "zh-CN": {"followups.due_title": "待跟进客户", "followups.none_due": "今天没有待跟进的客户",
-                  "followups.customer": "客户", "followups.next_contact": "下次联系",
-                  "followups.note": "记录"},
-        "en": {"followups.due_title": "Customers due for follow-up",
-               "followups.none_due": "Nobody is due for follow-up today",
-               "followups.customer": "Customer", "followups.next_contact": "Next contact",
-               "followups.note": "Note"},
-    }
 
 
 @hookimpl

@@ -82,6 +82,10 @@ async def due_on(day: dt.date) -> list[dict[str, Any]]:
     return await query.where(FollowUp.next_contact_on <= day).order_by(FollowUp.next_contact_on)
 
 
+async def due_count(day: dt.date) -> int:
+    return len(await due_on(day))
+
+
 async def seed_demo(tenant_id: int) -> None:
     now = platform().now()
     samples = [("phone", "询问保养套餐价格，约周末到店", 2),
