@@ -47,6 +47,10 @@ def extract(package: Path) -> dict[str, tuple[str, ...] | str]:
     return messages
 
 
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def catalog_path(locale_dir: Path, locale: str) -> Path:
     return locale_dir / locale / "LC_MESSAGES" / "messages.po"
 
@@ -68,14 +72,14 @@ def sync(package: Path, locale_dir: Path, check: bool) -> list[str]:
                 string = message if isinstance(message, str) else (message[0], message[1])
             new.add(message, string or ("" if isinstance(message, str) else ("", "")))
             if not _filled(string):
-                problems.append(f"{path.relative_to(ROOT)}: untranslated {key!r}")
+                problems.append(f"{shown(path)}: untranslated {key!r}")
         if not check:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as handle:
                 write_po(handle, new, width=100, omit_header=False, sort_output=True)
         else:
             stale = {m.id if isinstance(m.id, str) else m.id[0] for m in old if m.id} - set(ids)
-            problems += [f"{path.relative_to(ROOT)}: unused {s!r}" for s in sorted(stale)]
+            problems += [f"{shown(path)}: unused {s!r}" for s in sorted(stale)]
     return problems
 
 
