@@ -23,7 +23,6 @@ VENDOR = ROOT / "core" / "jimu" / "static" / "vendor"
 # package → files copied (source path inside the package → name under vendor/<package>/)
 FILES: dict[str, dict[str, str]] = {
     "htmx.org": {"dist/htmx.min.js": "htmx.min.js", "LICENSE": "LICENSE"},
-    "@alpinejs/csp": {"dist/cdn.min.js": "alpine-csp.min.js"},
     # "common" holds line, bar, pie, scatter and the usual components at a third of the size
     # of the full build; the tenant home stays under its 500 KB page-weight budget.
     "echarts": {"dist/echarts.common.min.js": "echarts.common.min.js", "LICENSE": "LICENSE",

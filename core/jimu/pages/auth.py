@@ -58,8 +58,8 @@ async def root(request: Request) -> Redirect:
 async def login_form(request: Request, next: str | None = None) -> Template | Redirect:
     if request_context(request).principal is not None:
         return Redirect(safe_next(next), status_code=303)
-    return _login_page(safe_next(next), FormState(message=_(take_flash(request))
-                                                  if take_flash(request) else ""))
+    flash = take_flash(request)
+    return _login_page(safe_next(next), FormState(message=_(flash) if flash else ""))
 
 
 @post("/login", include_in_schema=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +12,7 @@ from piccolo.query.functions.aggregate import Count
 
 from jimu.db.tables import Customer, Partner
 from jimu.i18n import N_, localized_text
+from jimu.plugins import guard_implementation
 from jimu.web.guards import request_context, tenant_member
 from jimu.web.pages_support import _, kernel_of, page
 
@@ -73,29 +72,20 @@ async def _plugin_cards(request: Request) -> list[Card]:
     widgets.sort(key=lambda pair: (pair[1].order, pair[0], pair[1].key))
     cards: list[Card] = []
     for slug, widget in widgets:
-        content = await _render_widget(kernel, slug, widget, context.tenant.id)
+        content = await _render_widget(kernel, slug, widget)
         if content is not None:
             cards.append(Card(f"{slug}.{widget.key}", localized_text(widget.title), content,
                               widget.wide))
     return cards
 
 
-async def _render_widget(kernel: Any, slug: str, widget: Any, tenant_id: int
-                         ) -> Stat | Chart | None:
-    # A card that fails is left out and recorded, like any hook failure.
-    try:
-        result = await asyncio.wait_for(widget.render(), kernel.settings.hook_timeout)
-    except TimeoutError:
-        kernel.failures.record(tenant_id=tenant_id, plugin=slug,
-                               hook="register_dashboard_widgets", kind="timeout",
-                               error=f"widget {widget.key} gave no answer in time", tb="")
-        return None
-    except Exception as exc:
-        kernel.failures.record(tenant_id=tenant_id, plugin=slug,
-                               hook="register_dashboard_widgets", kind="error",
-                               error=f"widget {widget.key}: {type(exc).__name__}: {exc}",
-                               tb=traceback.format_exc())
-        return None
+async def _render_widget(kernel: Any, slug: str, widget: Any) -> Stat | Chart | None:
+    # Contained like any runtime hook: a card that raises or times out is left out and
+    # recorded as a failure of its plugin.
+    render = guard_implementation(widget.render, plugin=slug,
+                                  hook="register_dashboard_widgets", failures=kernel.failures,
+                                  timeout=kernel.settings.hook_timeout, fail_closed=False)
+    result = await render()
     return result if isinstance(result, Stat | Chart) else None
 
 

@@ -41,6 +41,13 @@ def _card(kernel: Any, slug: str, enabled: frozenset[str], counts: dict[str, int
 @get("/admin/plugins", include_in_schema=False, guards=[requires("plugins.read")])
 async def marketplace(request: Request, q: str | None = None, show: str | None = None
                       ) -> Template:
+    flash = take_flash(request)
+    return await _marketplace_page(request, q=q or "", show=show or "",
+                                   flash=_(flash) if flash else "")
+
+
+async def _marketplace_page(request: Request, *, q: str = "", show: str = "", flash: str = "",
+                            error: str = "", status: int = 200) -> Template:
     kernel = kernel_of(request)
     tenant = request_context(request).tenant
     assert tenant is not None
@@ -55,11 +62,9 @@ async def marketplace(request: Request, q: str | None = None, show: str | None =
         cards = [c for c in cards if c["enabled"]]
     elif show == "off":
         cards = [c for c in cards if not c["enabled"]]
-    broken = sorted(kernel.plugins.broken.items())
-    flash = take_flash(request)
-    return page("core/marketplace.html", cards=cards, broken=broken, q=q or "",
-                show=show or "", flash=_(flash) if flash else "",
-                error=request.query_params.get("error", ""))
+    return page("core/marketplace.html", status=status, cards=cards,
+                broken=sorted(kernel.plugins.broken.items()), q=q, show=show, flash=flash,
+                error=error)
 
 
 @post("/admin/plugins/{slug:str}/enable", include_in_schema=False,
@@ -90,9 +95,6 @@ async def disable(request: Request, slug: str) -> Redirect | Template:
 
 
 async def _refused(request: Request, exc: JimuError) -> Template:
-    kernel = kernel_of(request)
-    tenant = request_context(request).tenant
-    assert tenant is not None
     needed_by = exc.extra.get("needed_by")
     missing = exc.extra.get("missing")
     if needed_by:
@@ -102,11 +104,7 @@ async def _refused(request: Request, exc: JimuError) -> Template:
         message = _("Switch on %(plugins)s first.", plugins=", ".join(missing))
     else:
         message = _(exc.message)
-    counts = await failure_counts()
-    cards = [_card(kernel, s, tenant.enabled, counts) for s in sorted(kernel.plugins.plugins)]
-    return page("core/marketplace.html", status=409, cards=cards,
-                broken=sorted(kernel.plugins.broken.items()), q="", show="", flash="",
-                error=message)
+    return await _marketplace_page(request, error=message, status=409)
 
 
 async def _detail(request: Request, slug: str, form: FormState, status: int = 200
