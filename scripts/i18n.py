@@ -73,7 +73,8 @@ def sync(package: Path, locale_dir: Path, check: bool) -> list[str]:
             new.add(message, string or ("" if isinstance(message, str) else ("", "")))
             if not _filled(string):
                 problems.append(f"{shown(path)}: untranslated {key!r}")
-        if not check:
+        unchanged = path.exists() and _entries(old) == _entries(new)
+        if not check and not unchanged:  # rewriting would only move the header's date
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as handle:
                 write_po(handle, new, width=100, omit_header=False, sort_output=True)
@@ -81,6 +82,10 @@ def sync(package: Path, locale_dir: Path, check: bool) -> list[str]:
             stale = {m.id if isinstance(m.id, str) else m.id[0] for m in old if m.id} - set(ids)
             problems += [f"{shown(path)}: unused {s!r}" for s in sorted(stale)]
     return problems
+
+
+def _entries(catalog: Catalog) -> dict[object, object]:
+    return {str(m.id): m.string for m in catalog if m.id}
 
 
 def _filled(string: object) -> bool:
