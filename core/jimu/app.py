@@ -18,6 +18,7 @@ from litestar.template import TemplateConfig
 from jimu.api import directory, identity, operations, plugins
 from jimu.kernel import Kernel
 from jimu.pages import ROUTES as PAGE_ROUTES
+from jimu.pages import not_found
 from jimu.version import __version__
 from jimu.web.errors import EXCEPTION_HANDLERS, document_errors
 from jimu.web.guards import plugin_enabled, requires, tenant_member
@@ -65,6 +66,7 @@ class JimuCore(InitPlugin):
                 app_config.route_handlers.append(Router(
                     path=f"/admin/p/{slug}", route_handlers=[page.handler], guards=guards,
                     include_in_schema=False))
+        app_config.route_handlers.extend(not_found.ROUTES)  # last: only what nothing else serves
         app_config.middleware.insert(0, RequestScopeMiddleware)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.on_startup.append(self._start)

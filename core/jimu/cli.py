@@ -190,6 +190,121 @@ def tenant_list() -> None:
     console.print(table)
 
 
+def _set_status(code: str, status: str) -> bool:
+    """Suspend or resume a tenant; ``False`` when it already had that status."""
+    from jimu.db.tables import Tenant
+    from jimu.services.tenants import set_tenant_status
+
+    async def work(kernel: Kernel) -> bool:
+        tenant_id = await _tenant_id(code)
+        async with kernel.tenant_scope(None):
+            before = await Tenant.select(Tenant.status).where(Tenant.id == tenant_id).first()
+            await set_tenant_status(kernel, tenant_id, status)
+        return before is None or before["status"] != status
+
+    return _run(work)
+
+
+@tenant_app.command("suspend")
+def tenant_suspend(code: str) -> None:
+    """Suspend a tenant: its users can no longer sign in; nothing is deleted."""
+    changed = _set_status(code, "suspended")
+    console.print(f"[green]suspended tenant[/] {code}" if changed
+                  else f"tenant {code} was already suspended")
+
+
+@tenant_app.command("resume")
+def tenant_resume(code: str) -> None:
+    """Resume a suspended tenant."""
+    changed = _set_status(code, "active")
+    console.print(f"[green]resumed tenant[/] {code}" if changed
+                  else f"tenant {code} was already active")
+
+
+@tenant_app.command("templates")
+def tenant_templates() -> None:
+    """List the industry templates (行业模板) and the plugins each one enables."""
+    from jimu.services.industry_templates import load_templates
+
+    installed = _kernel().plugins.plugins
+    table = RichTable("key", "title (zh-CN / en)", "plugins")
+    for key, template in sorted(load_templates().items()):
+        plugins = [slug if slug in installed else f"{slug} [red](not installed)[/]"
+                   for slug in template.plugins]
+        table.add_row(key, f"{template.title.get('zh-CN', '')} / {template.title.get('en', '')}",
+                      ", ".join(plugins))
+    console.print(table)
+
+
+def _settings_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    before, after = before or {}, after or {}
+    return ", ".join(f"{key} {before.get(key)!r} → {after[key]!r}" for key in sorted(after)
+                     if before.get(key) != after[key])
+
+
+@tenant_app.command("apply-template")
+def tenant_apply_template(code: str, template_key: str,
+                          dry_run: Annotated[bool, typer.Option(
+                              "--dry-run", help="Print the plan; change nothing")] = False
+                          ) -> None:
+    """Apply an industry template (行业模板): enable its plugins and write its settings."""
+    from jimu.db.tables import Tenant
+    from jimu.services import industry_templates
+    from jimu.services.industry_templates import PlannedStep
+
+    async def work(kernel: Kernel) -> tuple[list[PlannedStep], list[PlannedStep], bool]:
+        template = industry_templates.get_template(template_key)
+        tenant_id = await _tenant_id(code)
+        async with kernel.tenant_scope(tenant_id):
+            steps = await industry_templates.plan(kernel, template)
+            if dry_run:
+                return steps, [], False
+            before = await Tenant.select(Tenant.template).where(Tenant.id == tenant_id).first()
+            with Progress(TextColumn("{task.description}"), BarColumn(),
+                          TextColumn("{task.completed}/{task.total}"), console=console,
+                          transient=True) as progress:
+                task = progress.add_task(f"applying {template.key}", total=len(steps))
+
+                # The service calls this before each step; the bar counts the steps done.
+                def tick(index: int, total: int, plugin: str) -> None:
+                    progress.update(task, completed=index - 1, description=plugin)
+
+                changed = await industry_templates.apply(kernel, template, progress=tick)
+                progress.update(task, completed=len(steps))
+            recorded = before is None or before["template"] != template.key
+        return steps, changed, recorded
+
+    steps, changed, recorded = _run(work)
+    if dry_run:
+        table = RichTable("plugin", "action", "settings")
+        for step in steps:
+            table.add_row(step.plugin, step.action, _settings_change(step.before, step.after))
+        console.print(table)
+        missing = [s.plugin for s in steps if s.action == "missing"]
+        if missing:
+            console.print(f"[red]error:[/] template {template_key} names plugins that are not "
+                          f"installed: {', '.join(missing)}")
+            raise typer.Exit(2)
+        changes = sum(1 for s in steps if s.action in ("enable", "configure"))
+        console.print(f"dry run: {changes} change(s) would be made" if changes
+                      else "dry run: already applied; nothing would change")
+        return
+    for step in changed:
+        if step.action == "enable":
+            console.print(f"[green]enabled[/] {step.plugin}")
+        else:
+            console.print(f"[green]configured[/] {step.plugin}: "
+                          f"{_settings_change(step.before, step.after)}")
+    if changed:
+        console.print(f"applied template {template_key} to tenant {code}: "
+                      f"{len(changed)} change(s)")
+    elif recorded:
+        console.print(f"recorded template {template_key} for tenant {code}; its plugins and "
+                      "settings already matched")
+    else:
+        console.print(f"template {template_key} already applied; nothing changed")
+
+
 @user_app.command("create")
 def user_create(username: str,
                 password: Annotated[str, typer.Option(prompt=True, hide_input=True,

@@ -26,6 +26,7 @@ from jimu_sdk.errors import (
 from jimu_sdk.markers import HOOK_NAMESPACE, hookimpl
 from jimu_sdk.tables import TenantScoped, drop_index_sql, unique_index_sql
 from jimu_sdk.types import (
+    N_,
     AdminPage,
     BasePrice,
     ChannelAdapter,
@@ -61,6 +62,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "HOOK_NAMESPACE",
+    "N_",
     "AdminPage",
     "BasePrice",
     "ChannelAdapter",

@@ -6,6 +6,7 @@ Every message says what was wrong and, where it can, what to do.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -15,9 +16,15 @@ class JimuError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None,
+                 params: Mapping[str, Any] | None = None, **extra: Any) -> None:
+        """``message`` may hold ``%(name)s`` placeholders filled from ``params``; the UI then
+        translates the unfilled text (a catalog id) and fills it in the user's language."""
+        text = message % dict(params) if params else message
+        super().__init__(text)
+        self.message = text
+        self.message_id = message
+        self.params = dict(params or {})
         self.field = field
         self.extra = extra
 
@@ -36,9 +43,9 @@ class ValidationFailed(JimuError):
     code = "validation_failed"
 
     def __init__(self, message: str, *, errors: list[dict[str, str]] | None = None,
-                 field: str | None = None) -> None:
-        super().__init__(message, field=field)
-        self.errors = errors or ([{"field": field, "message": message}] if field else [])
+                 field: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, field=field, params=params)
+        self.errors = errors or ([{"field": field, "message": self.message}] if field else [])
 
     def to_dict(self) -> dict[str, Any]:
         body = super().to_dict()

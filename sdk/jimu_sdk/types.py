@@ -26,6 +26,13 @@ def localized(zh: str, en: str) -> Localized:
     return {"zh-CN": zh, "en": en}
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` as a message id of the plugin's catalog without translating it here
+    (settings titles, error messages): ``scripts/i18n.py`` collects it, the UI translates it
+    when it shows it."""
+    return message
+
+
 # --------------------------------------------------------------------------- plugin identity
 
 

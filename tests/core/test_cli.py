@@ -73,3 +73,110 @@ asyncio.run(main())
 """], env=env, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout.strip()) == 1
+
+
+def db_rows(env, sql, *params):
+    """Read the CLI's SQLite file directly: what the commands really wrote."""
+    import sqlite3
+
+    with sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def tenant_state(env, code):
+    (tenant_id, status, template, version), = db_rows(
+        env, "SELECT id, status, template, config_version FROM core_tenant WHERE slug = ?", code)
+    plugins = {plugin: (bool(enabled), json.loads(settings)) for plugin, enabled, settings in
+               db_rows(env, "SELECT plugin, enabled, settings FROM core_plugin_config "
+                            "WHERE tenant_id = ?", tenant_id)}
+    audits = db_rows(env, "SELECT count(*) FROM core_audit WHERE tenant_id = ?", tenant_id)[0][0]
+    return {"status": status, "template": template, "version": version, "plugins": plugins,
+            "audits": audits}
+
+
+@pytest.fixture
+def acme(env):
+    jimu(env, "migrate")
+    jimu(env, "tenant", "create", "acme", "--name", "Acme", "--admin", "acme-admin",
+         "--password", "secret-pass-1")
+    return env
+
+
+def test_templates_lists_every_catalog_template_with_titles_and_plugins(env):
+    listing = jimu(env, "tenant", "templates").stdout
+    for key, title in [("retail_distribution", "零售/快消分销 / Retail & FMCG distribution"),
+                       ("catering_chain", "餐饮连锁 / Catering chain"),
+                       ("auto_4s", "汽车4S店 / Auto 4S dealership")]:
+        line = next(line for line in listing.splitlines() if f" {key} " in line)
+        assert title in line and "followups" in line
+
+
+def test_apply_template_enables_configures_and_records_then_changes_nothing(acme):
+    env = acme
+    assert tenant_state(env, "acme")["plugins"].get("followups", (False, {}))[0] is False
+
+    plan = jimu(env, "tenant", "apply-template", "acme", "catering_chain", "--dry-run").stdout
+    assert "enable" in plan and "reminder_hour 9 → 14" in plan and "recent_days 30 → 14" in plan
+    assert "2 change(s) would be made" in plan
+    untouched = tenant_state(env, "acme")
+    assert untouched["template"] == "" and "followups" not in untouched["plugins"]
+
+    applied = jimu(env, "tenant", "apply-template", "acme", "catering_chain").stdout
+    assert "enabled followups" in applied
+    assert "configured followups: recent_days 30 → 14, reminder_hour 9 → 14" in applied
+    assert "applied template catering_chain to tenant acme: 2 change(s)" in applied
+    after = tenant_state(env, "acme")
+    enabled, settings = after["plugins"]["followups"]
+    assert enabled and settings["reminder_hour"] == 14 and settings["recent_days"] == 14
+    assert after["template"] == "catering_chain"
+    listing = jimu(env, "plugins", "list", "--tenant", "acme").stdout
+    assert next(line for line in listing.splitlines() if " followups " in line).rstrip(
+        " │").endswith(" on")
+
+    again = jimu(env, "tenant", "apply-template", "acme", "catering_chain").stdout
+    assert "template catering_chain already applied; nothing changed" in again
+    assert "enabled" not in again and "configured" not in again
+    assert tenant_state(env, "acme") == after  # no write, no version bump, no audit entry
+    assert "already applied; nothing would change" in jimu(
+        env, "tenant", "apply-template", "acme", "catering_chain", "--dry-run").stdout
+
+    switched = jimu(env, "tenant", "apply-template", "acme", "auto_4s").stdout
+    assert "enabled" not in switched
+    assert "configured followups: recent_days 14 → 90, reminder_hour 14 → 9" in switched
+    final = tenant_state(env, "acme")
+    assert final["template"] == "auto_4s"
+    assert final["plugins"]["followups"] == (True, {**settings, "reminder_hour": 9,
+                                                    "recent_days": 90})
+
+
+def test_apply_template_errors_exit_2_and_change_nothing(acme, tmp_path):
+    env = acme
+    before = tenant_state(env, "acme")
+    ghost = jimu(env, "tenant", "apply-template", "ghost", "auto_4s", ok=False)
+    assert ghost.returncode == 2 and "no tenant with code 'ghost'" in ghost.stdout
+    unknown = jimu(env, "tenant", "apply-template", "acme", "nope", ok=False)
+    assert unknown.returncode == 2 and "no industry template named 'nope'" in unknown.stdout
+
+    catalog = tmp_path / "plugins.toml"
+    catalog.write_text('[templates.half_there]\ntitle = { "zh-CN" = "半成品", en = "Half" }\n'
+                       'plugins = ["followups", "not_installed"]\n', encoding="utf-8")
+    env = {**env, "JIMU_CATALOG": str(catalog)}
+    assert "not_installed (not installed)" in jimu(env, "tenant", "templates").stdout
+    for extra in ([], ["--dry-run"]):
+        missing = jimu(env, "tenant", "apply-template", "acme", "half_there", *extra, ok=False)
+        assert missing.returncode == 2, missing.stdout
+        assert "not installed: not_installed" in missing.stdout
+    assert tenant_state(env, "acme") == before  # followups was not enabled either
+
+
+def test_suspend_and_resume_a_tenant(acme):
+    env = acme
+    assert "suspended tenant acme" in jimu(env, "tenant", "suspend", "acme").stdout
+    suspended = tenant_state(env, "acme")
+    assert suspended["status"] == "suspended"
+    assert "already suspended" in jimu(env, "tenant", "suspend", "acme").stdout
+    assert tenant_state(env, "acme") == suspended
+    assert "resumed tenant acme" in jimu(env, "tenant", "resume", "acme").stdout
+    assert tenant_state(env, "acme")["status"] == "active"
+    ghost = jimu(env, "tenant", "suspend", "ghost", ok=False)
+    assert ghost.returncode == 2 and "no tenant with code 'ghost'" in ghost.stdout

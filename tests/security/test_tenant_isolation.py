@@ -41,7 +41,7 @@ import inspect
 import itertools
 import re
 import typing
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,8 +59,10 @@ from tests.security import unwalkable_plugin
 ROLES = ("admin", "staff", "partner", "token")
 MISSING_ID = 2_000_000_000
 """An id no record has, within the database's integer range."""
-PUBLIC = ("/", "/health", "/ready", "/api/v1/auth/login", "/login", "/account/language")
-"""Routes (besides the API schema and static files) that answer without signing in."""
+PUBLIC = ("/", "/health", "/ready", "/api/v1/auth/login", "/login", "/account/language",
+          "/{rest}")
+"""Routes (besides the API schema and static files) that answer without signing in;
+``/{rest}`` is the 404 page of every address no route serves."""
 ACCOUNT_PATHS = ("/account/password", "/account/language")
 """Pages about the signed-in person themself, the same for operators and tenant users."""
 NOT_WALKED = ("/logout",)
@@ -84,9 +86,10 @@ class World:
 
 @dataclass(frozen=True)
 class Owned:
-    """A path parameter holding a tenant's own record; ``values`` finds the tenant's."""
+    """A path parameter holding a tenant's own record; ``values`` finds the tenant's (it may
+    be a coroutine function, to ask the tenant's clients)."""
 
-    values: Callable[[World], list[Any]]
+    values: Callable[[World], list[Any] | Awaitable[list[Any]]]
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,11 @@ class Shared:
     """A path parameter naming something every tenant sees alike (a plugin, a region)."""
 
     values: Callable[[TestPlatform], list[Any]]
+
+
+async def _audit_entry_ids(world: World) -> list[Any]:
+    """The tenant's audit entries, as its admin lists them through the API."""
+    return sorted(_ids(_json(await world.clients["admin"].get("/api/v1/audit"))))
 
 
 PATH_SAMPLES: dict[str, Owned | Shared] = {
@@ -104,6 +112,9 @@ PATH_SAMPLES: dict[str, Owned | Shared] = {
     "/schema/{path}": Shared(lambda platform: ["swagger", "nothing-here"]),
     "/admin/plugins/{slug}": Shared(lambda platform: sorted(platform.kernel.plugins.plugins)),
     "/admin/templates/{key}": Shared(lambda platform: ["retail_distribution", "no-such"]),
+    "/{rest}": Shared(lambda platform: ["no-such-page", "admin/no-such-page"]),
+    "/admin/audit/{entry_id}": Owned(_audit_entry_ids),
+    "/operator/tenants/{tenant_id}": Owned(lambda world: [world.tenant.id]),
 }
 """Path parameters the collection convention cannot fill, keyed by the path up to and with
 the parameter; an entry covers the routes below it (``/api/v1/plugins/{slug}/settings``)."""
@@ -319,13 +330,16 @@ class Walk:
         fill, telling the route's author what to do."""
         values: dict[str, list[Any]] = {}
         problems = []
-        for endpoint in self.routes:
+        # API collections list ids as JSON; a page with the same parameter (/admin/customers/
+        # {customer_id}) takes the ids found there.
+        for endpoint in sorted(self.routes, key=lambda e: not e.path.startswith("/api/")):
             for param in endpoint.params:
                 sample = endpoint.sample(param)
                 if isinstance(sample, Shared) or param in values:
                     continue
                 if isinstance(sample, Owned):
-                    values[param] = sample.values(world)
+                    found = sample.values(world)
+                    values[param] = await found if inspect.isawaitable(found) else found
                     continue
                 key = endpoint.sample_key(param)
                 collection = key.rsplit("/", 1)[0]

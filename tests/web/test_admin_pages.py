@@ -163,3 +163,10 @@ async def test_unknown_page_is_a_themed_404(jimu_platform):
     await _sign_in(client, tenant.admin_username, DEFAULT_PASSWORD)
     response = await client.get("/admin/p/followups/")
     assert response.status_code == 404 and "<html" in response.text
+    nowhere = await client.get("/admin/no-such-page")
+    assert nowhere.status_code == 404 and "页面不存在" in nowhere.text
+    assert 'id="side-menu"' in nowhere.text  # the signed-in user's own shell, in their language
+    api = await client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json()["error"] == "not_found"
+    posted = await client.post("/admin/no-such-page", data={"csrf_token": _csrf(nowhere)})
+    assert posted.status_code in (404, 405) and "Traceback" not in posted.text

@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from jimu.api.directory import check_customer, check_partner
 from jimu.api.identity import kernel_of
-from jimu.db.tables import AuditEntry
+from jimu.services import users
+from jimu.services.directory import check_customer, check_partner
 from jimu.services.pricing import quote
 from jimu.web.errors import document_errors
 from jimu.web.guards import request_context, requires
-from jimu.web.listing import PageNumber, PerPage, RecordId, SortParam, apply_sort, page_slice
+from jimu.web.listing import PageNumber, PerPage, RecordId, SortParam
 from jimu_sdk.context import current_tenant_id
 from jimu_sdk.types import PriceContext
 from litestar import Controller, Request, Response, get, post
@@ -49,22 +49,11 @@ class AuditController(Controller):
                          since: dt.datetime | None = None, until: dt.datetime | None = None,
                          sort: SortParam = None, page: PageNumber = 1,
                          per_page: PerPage = 50) -> AuditPage:
-        where: list[Any] = []
-        if user:
-            where.append(AuditEntry.username == user)
-        if action:
-            where.append(AuditEntry.action.ilike(f"{action.replace('%', '')}%"))
-        if since:
-            where.append(AuditEntry.created_at >= since)
-        if until:
-            where.append(AuditEntry.created_at < until)
-        query = apply_sort(AuditEntry.scoped_select().where(*where), AuditEntry, sort,
-                           ("id", "created_at", "action"), "-id")
-        rows = await page_slice(query, page, per_page)
+        rows, total = await users.list_audit(user=user, action=action, since=since,
+                                             until=until, sort=sort, page=page,
+                                             per_page=per_page)
         return AuditPage(items=[AuditOut(**{k: r[k] for k in AuditOut.__struct_fields__})
-                                for r in rows],
-                         total=await AuditEntry.scoped_count().where(*where), page=page,
-                         per_page=per_page)
+                                for r in rows], total=total, page=page, per_page=per_page)
 
 
 class QuoteIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -1,5 +1,6 @@
 """Core's admin pages (server-rendered): sign-in, home, marketplace, templates, settings."""
 
-from jimu.pages import auth, home, marketplace, setup
+from jimu.pages import audit, auth, directory, home, marketplace, operator, people, setup
 
-ROUTES = [*auth.ROUTES, *home.ROUTES, *marketplace.ROUTES, *setup.ROUTES]
+ROUTES = [*auth.ROUTES, *home.ROUTES, *marketplace.ROUTES, *setup.ROUTES, *directory.ROUTES,
+          *audit.ROUTES, *operator.ROUTES, *people.ROUTES]

@@ -36,12 +36,13 @@ from jimu.web.request_scope import LANGUAGE_COOKIE, SESSION_COOKIE, session_cook
 LOGIN_CSRF_COOKIE = "jimu_login_csrf"
 
 
-def _login_page(next_: str, state: FormState, *, status: int = 200) -> Template:
+def _login_page(next_: str, state: FormState, *, status: int = 200, signed_out: bool = False
+                ) -> Template:
     token = secrets.token_urlsafe(24)
     cookie = Cookie(key=LOGIN_CSRF_COOKIE, value=token, httponly=True, samesite="strict",
                     path="/login", max_age=3600)
     return page("core/login.html", status=status, cookies=[cookie], form=state,
-                login_csrf=token, next=next_)
+                login_csrf=token, next=next_, signed_out=signed_out)
 
 
 @get("/", include_in_schema=False)
@@ -59,7 +60,9 @@ async def login_form(request: Request, next: str | None = None) -> Template | Re
     if request_context(request).principal is not None:
         return Redirect(safe_next(next), status_code=303)
     flash = take_flash(request)
-    return _login_page(safe_next(next), FormState(message=_(flash) if flash else ""))
+    # The only flash that leads here is the goodbye after signing out: good news, not an error.
+    return _login_page(safe_next(next), FormState(message=_(flash) if flash else ""),
+                       signed_out=bool(flash))
 
 
 @post("/login", include_in_schema=False)

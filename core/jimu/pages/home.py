@@ -13,13 +13,12 @@ from piccolo.query.functions.aggregate import Count
 from jimu.db.tables import Customer, Partner
 from jimu.i18n import N_, localized_text
 from jimu.plugins import guard_implementation
+from jimu.services.directory import CUSTOMER_LEVEL_TITLES, PARTNER_KIND_TITLES
 from jimu.web.guards import request_context, tenant_member
 from jimu.web.pages_support import _, kernel_of, page
 
-LEVEL_TITLES = {"platinum": N_("Platinum"), "gold": N_("Gold"), "silver": N_("Silver"),
-                "regular": N_("Regular"), "": N_("No level")}
-PARTNER_KINDS = {"dealer": N_("Dealer"), "store": N_("Store"), "installer": N_("Installer"),
-                 "service": N_("Service provider"), "": N_("Other")}
+LEVEL_TITLES = {**CUSTOMER_LEVEL_TITLES, "": N_("No level")}
+PARTNER_KINDS = {**PARTNER_KIND_TITLES, "": N_("Other")}
 
 
 @dataclass
@@ -42,7 +41,9 @@ async def _core_cards(permissions: frozenset[str]) -> list[Card]:
                 for r in sorted(rows, key=lambda r: -r["n"])]
         cards.append(Card("customer-levels", _("Customers by level"), Chart(
             option={"tooltip": {"trigger": "item"},
-                    "series": [{"type": "pie", "radius": ["40%", "70%"], "data": data}]},
+                    "series": [{"type": "pie", "radius": ["35%", "60%"], "data": data,
+                                "avoidLabelOverlap": True,
+                                "label": {"formatter": "{b}\n{c}", "overflow": "none"}}]},
             columns=(_("Level"), _("Customers")),
             rows=[(d["name"], d["value"]) for d in data])))
     if "partners.read" in permissions:

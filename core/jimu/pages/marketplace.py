@@ -137,6 +137,7 @@ async def save_settings(request: Request, slug: str) -> Template | Redirect:
     kernel = kernel_of(request)
     plugin = kernel.plugins.get(slug)
     fields = schema_fields(plugin.contributions.get("register_settings_schema"))
+    choices = {f.name: f.choices for f in fields if f.choices}
     submitted = await form_data(request)
     values, errors = coerce_schema_form(fields, submitted)
     if errors:  # also check the values that did convert, so every bad field shows at once
@@ -146,12 +147,14 @@ async def save_settings(request: Request, slug: str) -> Template | Redirect:
             for problem in exc.errors:
                 name = problem.get("field") or ""
                 if name and name not in errors and name in submitted:
-                    errors[name] = translate_problem(problem.get("message", ""))
+                    errors[name] = translate_problem(problem.get("message", ""),
+                                                     choices=choices.get(name, ()))
     if not errors:
         try:
             await tenant_service.save_plugin_settings(kernel, slug, values)
         except ValidationFailed as exc:
-            return await _detail(request, slug, FormState.from_error(submitted, exc), 422)
+            return await _detail(request, slug,
+                                 FormState.from_error(submitted, exc, choices=choices), 422)
         return redirect(f"/admin/plugins/{slug}", flash=_("Settings saved."))
     return await _detail(request, slug, FormState(submitted, errors), 422)
 

@@ -36,7 +36,8 @@ async def preview(request: Request, key: str) -> Template:
     steps = await industry_templates.plan(kernel, template)
     return page("core/template_preview.html", template=template, steps=steps,
                 changes=sum(1 for s in steps if s.action in ("enable", "configure")),
-                missing=[s.plugin for s in steps if s.action == "missing"])
+                missing=[s.plugin for s in steps if s.action == "missing"],
+                installed=kernel.plugins.plugins)
 
 
 @post("/admin/templates/{key:str}/apply", include_in_schema=False,

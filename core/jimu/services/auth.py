@@ -14,6 +14,7 @@ from jimu_sdk.errors import JimuError, NotAuthenticated, TenantSuspended, Valida
 from jimu_sdk.types import localized
 
 from jimu.db.tables import ApiToken, LoginFailure, Role, Tenant, User, UserSession
+from jimu.i18n import N_
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel
@@ -48,7 +49,7 @@ BUILTIN_ROLES: dict[str, tuple[dict[str, str], frozenset[str]]] = {
     "admin": (localized("总部管理员", "Tenant admin"), frozenset(CORE_PERMISSIONS)),
     "staff": (localized("员工/客服", "Staff"), frozenset({
         "customers.read", "customers.write", "customers.contact", "partners.read",
-        "regions.read", "pricing.quote", "plugins.read"})),
+        "regions.read", "pricing.quote"})),
     "partner": (localized("合作伙伴用户", "Partner user"), frozenset({
         "customers.read", "customers.write", "partners.read", "regions.read",
         "pricing.quote"})),
@@ -62,8 +63,8 @@ TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-            field="password")
+            N_("the password must have at least %(count)s characters"), field="password",
+            params={"count": MIN_PASSWORD_LENGTH})
     return _hasher.hash(password)
 
 

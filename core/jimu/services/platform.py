@@ -62,13 +62,13 @@ class KernelServices:
                                        created_at=self.kernel.clock.now())
 
     async def get_customer(self, customer_id: int) -> Mapping[str, Any]:
-        from jimu.api.directory import get_customer_row
+        from jimu.services.directory import get_customer_row
 
         return await get_customer_row(customer_id)
 
     async def visible_customer_ids(self) -> list[int] | None:
-        from jimu.api.directory import visible_partner_ids
         from jimu.db.tables import Customer
+        from jimu.services.directory import visible_partner_ids
 
         partners = await visible_partner_ids()
         if partners is None:
@@ -78,8 +78,8 @@ class KernelServices:
         return [r["id"] for r in rows]
 
     async def list_customers(self, *, limit: int = 100) -> list[Mapping[str, Any]]:
-        from jimu.api.directory import _customer_filters
         from jimu.db.tables import Customer
+        from jimu.services.directory import customer_filters as _customer_filters
 
         where = await _customer_filters(None, None, None, None)
         return await Customer.scoped_select().where(*where).order_by(

@@ -10,19 +10,23 @@ from jimu_sdk.context import as_tenant, current_tenant_id, platform
 from jimu_sdk.errors import Conflict, NotFound, ValidationFailed
 
 from jimu.db.tables import PluginConfig, Role, Tenant, User
+from jimu.i18n import N_
 from jimu.services.auth import ensure_builtin_roles, hash_password
+from jimu.web.listing import apply_sort, like_pattern, page_slice
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel
 
+TENANT_SORTS = ("id", "slug", "name", "created_at", "status")
+TENANT_STATUSES = ("active", "suspended")
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{2,150}$")
 
 
-def check_username(username: str) -> None:
+def check_username(username: str, field: str = "username") -> None:
     if not USERNAME_RE.match(username or ""):
         raise ValidationFailed(
-            "a username has 2-150 letters, digits or . _ @ + -", field="username")
+            N_("a username has 2-150 letters, digits or . _ @ + -"), field=field)
 
 
 async def create_tenant(kernel: Kernel, *, slug: str, name: str, admin_username: str,
@@ -30,21 +34,25 @@ async def create_tenant(kernel: Kernel, *, slug: str, name: str, admin_username:
                         timezone: str = "Asia/Shanghai", locale: str = "zh-CN") -> dict[str, Any]:
     """Create a tenant with its built-in roles, first admin and chosen plugins (one transaction)."""
     if not SLUG_RE.match(slug or ""):
-        raise ValidationFailed("a tenant code has 2-63 lowercase letters, digits or '-', "
-                               "starting with a letter", field="slug")
+        raise ValidationFailed(N_("a code has 2-63 lowercase letters, digits or '-', "
+                                  "starting with a letter"), field="slug")
     if not name.strip():
-        raise ValidationFailed("the tenant needs a name", field="name")
+        raise ValidationFailed(N_("the organisation needs a name"), field="name")
     if locale not in ("zh-CN", "en"):
-        raise ValidationFailed("locale must be zh-CN or en", field="locale")
+        raise ValidationFailed(N_("the language must be zh-CN or en"), field="locale")
     if timezone not in available_timezones():
-        raise ValidationFailed(f"unknown timezone {timezone!r}; use an IANA name such as "
-                               "Asia/Shanghai", field="timezone")
-    check_username(admin_username)
+        raise ValidationFailed(N_("unknown time zone %(zone)s; use an IANA name such as "
+                                  "Asia/Shanghai"), field="timezone", params={"zone": timezone})
+    check_username(admin_username, "admin_username")
+    if not admin_password:
+        raise ValidationFailed(N_("the first admin needs a password"), field="admin_password")
     password_hash = hash_password(admin_password)
     if await Tenant.exists().where(Tenant.slug == slug):
-        raise Conflict(f"a tenant with code {slug!r} already exists", field="slug")
+        raise Conflict(N_("an organisation with code %(slug)s already exists"), field="slug",
+                       params={"slug": slug})
     if await User.exists().where(User.username == admin_username):
-        raise Conflict(f"the username {admin_username!r} is taken", field="admin_username")
+        raise Conflict(N_("the username %(username)s is taken"), field="admin_username",
+                       params={"username": admin_username})
     tenant = Tenant(slug=slug, name=name.strip(), timezone=timezone, locale=locale,
                     created_at=kernel.clock.now())
     await tenant.save()
@@ -61,10 +69,24 @@ async def create_tenant(kernel: Kernel, *, slug: str, name: str, admin_username:
     return {**tenant.to_dict(), "admin_user_id": admin.id}
 
 
+async def list_tenants(*, q: str | None = None, status: str | None = None,
+                       sort: str | None = None, page: int = 1, per_page: int = 50
+                       ) -> tuple[list[dict[str, Any]], int]:
+    """Platform operators: one page of tenants, and how many match."""
+    where: list[Any] = []
+    if q:
+        where.append(Tenant.name.ilike(like_pattern(q)) | Tenant.slug.ilike(like_pattern(q)))
+    if status:
+        where.append(Tenant.status == status)
+    query = apply_sort(Tenant.select().where(*where), Tenant, sort, TENANT_SORTS, "id")
+    rows = await page_slice(query, page, per_page)
+    return rows, await Tenant.count().where(*where)
+
+
 async def set_tenant_status(kernel: Kernel, tenant_id: int, status: str) -> dict[str, Any]:
     row = await Tenant.select().where(Tenant.id == tenant_id).first()
     if row is None:
-        raise NotFound(f"tenant {tenant_id} not found")
+        raise NotFound(N_("organisation %(id)s not found"), params={"id": tenant_id})
     if row["status"] == status:
         return row
     await Tenant.update({Tenant.status: status,

@@ -5,6 +5,7 @@
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var lang = document.documentElement.lang || "zh-CN";
   var dark = document.documentElement.getAttribute("data-theme") === "dark";
+  var stillCharts = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   // htmx requests carry the CSRF token as a header.
   document.addEventListener("htmx:configRequest", function (event) {
@@ -24,6 +25,7 @@
       var chart = window.echarts.init(element, dark ? "dark" : null,
         { locale: lang.indexOf("zh") === 0 ? "ZH" : "EN", renderer: "canvas" });
       if (dark) { option.backgroundColor = option.backgroundColor || "transparent"; }
+      if (stillCharts) { option.animation = false; }  // the user asked for less motion
       chart.setOption(option);
       element.setAttribute("data-chart-ready", "1");
       window.addEventListener("resize", function () { chart.resize(); });

@@ -9,6 +9,7 @@ from jimu_sdk.errors import NotAuthenticated, NotFound, PermissionDenied
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from jimu.i18n import N_
 from jimu.services.auth import PLATFORM_PERMISSION
 from jimu.web.request_scope import RequestContext
 
@@ -21,14 +22,14 @@ def request_context(connection: ASGIConnection) -> RequestContext:
 
 def _check_signed_in(connection: ASGIConnection) -> None:
     if request_context(connection).principal is None:
-        raise NotAuthenticated("sign in or send an API token")
+        raise NotAuthenticated(N_("sign in or send an API token"))
 
 
 def _check_tenant_member(connection: ASGIConnection) -> None:
     _check_signed_in(connection)
     if request_context(connection).tenant is None:
-        raise PermissionDenied("this route acts inside a tenant; platform operators use "
-                               "/api/v1/tenants")
+        raise PermissionDenied(N_("this page belongs to an organisation's workspace; platform "
+                                  "operators manage organisations under /operator/tenants"))
 
 
 # Guards are coroutines: litestar runs a plain function guard through a thread pool.
@@ -48,7 +49,8 @@ def requires(permission: str) -> Guard:
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         _check_tenant_member(connection)
         if permission not in request_context(connection).permissions:
-            raise PermissionDenied(f"you need the permission {permission!r}")
+            raise PermissionDenied(N_("your role lacks the permission %(permission)s; ask your "
+                                  "administrator"), params={"permission": permission})
 
     guard.__name__ = f"requires_{permission.replace('.', '_')}"
     return guard
@@ -57,7 +59,7 @@ def requires(permission: str) -> Guard:
 async def platform_operator(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     _check_signed_in(connection)
     if PLATFORM_PERMISSION not in request_context(connection).permissions:
-        raise PermissionDenied("only platform operators may manage tenants")
+        raise PermissionDenied(N_("only platform operators may manage organisations"))
 
 
 def plugin_enabled(slug: str) -> Guard:
@@ -66,7 +68,7 @@ def plugin_enabled(slug: str) -> Guard:
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         tenant = request_context(connection).tenant
         if tenant is None or slug not in tenant.enabled:
-            raise NotFound(f"no such page: {connection.url.path}")
+            raise NotFound(N_("no such page: %(path)s"), params={"path": connection.url.path})
 
     guard.__name__ = f"plugin_enabled_{slug}"
     return guard

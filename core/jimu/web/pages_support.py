@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from jimu.i18n import N_, current_locale, gettext
+from jimu.web.validation_messages import humanize_validation_message
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -53,6 +54,12 @@ def take_flash(request: Request) -> str:
     return urllib.parse.unquote(raw) if raw else ""
 
 
+def flash_text(request: Request) -> str:
+    """The flash message for this page, translated (empty when there is none)."""
+    message = take_flash(request)
+    return _(message) if message else ""
+
+
 def safe_next(target: str | None, default: str = "/admin/") -> str:
     """Only same-site paths: ``next=//evil.example`` or ``https://…`` falls back."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -84,19 +91,40 @@ class FormState:
     message: str = ""
 
     @classmethod
-    def from_error(cls, values: Mapping[str, Any], exc: JimuError) -> FormState:
+    def from_error(cls, values: Mapping[str, Any], exc: JimuError, *,
+                   choices: Mapping[str, Sequence[str]] | None = None) -> FormState:
+        """``choices``: the allowed values of select fields, named when one is missed."""
         errors: dict[str, str] = {}
         for item in getattr(exc, "errors", []) or []:
-            errors[item.get("field") or ""] = translate_problem(item.get("message", ""))
+            name = item.get("field") or ""
+            errors[name] = translate_problem(item.get("message", ""),
+                                             choices=(choices or {}).get(name, ()))
         if exc.field and exc.field not in errors:
-            errors[exc.field] = translate_problem(exc.message)
+            errors[exc.field] = error_text(exc)
         return cls(values=dict(values), errors=errors,
-                   message="" if errors else translate_problem(exc.message))
+                   message="" if errors else error_text(exc))
 
 
-def translate_problem(message: str) -> str:
-    """A service's English message in the request's language when the catalog knows it."""
-    return _(message) if message else message
+def translate_problem(message: str, *, choices: Sequence[str] = ()) -> str:
+    """A service's English message in the request's language when the catalog knows it.
+
+    msgspec's validation messages (``Expected `int` >= 1``) become plain sentences.
+    """
+    if not message:
+        return message
+    humane = humanize_validation_message(message, choices=choices)
+    return humane if humane != message else _(message)
+
+
+def error_text(exc: JimuError) -> str:
+    """A service's error in the user's language: its message id translated, then filled with
+    its parameters (``JimuError(N_("partner %(id)s not found"), params={"id": 3})``)."""
+    if not exc.params:
+        return translate_problem(exc.message)
+    try:
+        return gettext(exc.message_id) % exc.params
+    except (KeyError, TypeError, ValueError):  # a translation with a broken placeholder
+        return exc.message
 
 
 # --------------------------------------------------------------------------- schema forms
@@ -223,7 +251,7 @@ def error_page_body(app: Litestar, status: int, exc: JimuError, request_id: str)
     title = _(STATUS_TITLES.get(status, "Something went wrong"))
     csrf = bool(getattr(exc, "extra", {}).get("csrf"))
     message = (_("Your form expired or came from another page. Go back, reload the page and "
-                 "submit it again.") if csrf else translate_problem(exc.message))
+                 "submit it again.") if csrf else error_text(exc))
     if status == 404:
         message = _("There is no such page here, or it belongs to a plugin that is not "
                     "switched on.")

@@ -262,8 +262,12 @@ def build_menu(kernel: Kernel, state: UIRequest) -> list[tuple[str, list[MenuEnt
     gettext = kernel.catalogs.gettext
     sections: dict[str, list[tuple[int, MenuEntry]]] = {"work": [], "setup": [], "platform": []}
 
+    current = state.path.rstrip("/") or "/"
+
     def active(href: str) -> bool:
-        return state.path == href or (href != "/admin/" and state.path.startswith(href))
+        # Paths arrive without their trailing slash (/admin/ is seen as /admin).
+        target = href.rstrip("/") or "/"
+        return current == target or (target != "/admin" and current.startswith(target + "/"))
 
     if state.is_operator:
         sections["platform"].append((0, MenuEntry("tenants", gettext("Tenants"),

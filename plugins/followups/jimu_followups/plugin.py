@@ -11,6 +11,7 @@ from typing import Annotated
 
 import msgspec
 from jimu_sdk import (
+    N_,
     AdminPage,
     DashboardWidget,
     DomainEvent,
@@ -45,11 +46,12 @@ meta = PluginMeta(
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # Titles and descriptions are message ids of this plugin's catalog (locale/).
     reminder_hour: Annotated[int, msgspec.Meta(
-        ge=0, le=23, title="Reminder hour",
-        description="Hour of the day (your timezone) at which due follow-ups are reminded.")] = 9
+        ge=0, le=23, title=N_("Reminder hour"),
+        description=N_("Hour of the day (your timezone) at which due follow-ups are "
+                       "reminded."))] = 9
     recent_days: Annotated[int, msgspec.Meta(
-        ge=1, le=365, title="Recently contacted within (days)",
-        description="A customer counts as recently contacted within this many days.")] = 30
+        ge=1, le=365, title=N_("Recently contacted within (days)"),
+        description=N_("A customer counts as recently contacted within this many days."))] = 30
 
 
 @hookimpl
