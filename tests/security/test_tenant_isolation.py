@@ -60,7 +60,7 @@ ROLES = ("admin", "staff", "partner", "token")
 MISSING_ID = 2_000_000_000
 """An id no record has, within the database's integer range."""
 PUBLIC = ("/", "/health", "/ready", "/api/v1/auth/login", "/login", "/account/language",
-          "/{rest}")
+          "/{rest}", "/admin/{rest}", "/admin/p/{rest}", "/operator/{rest}", "/account/{rest}")
 """Routes (besides the API schema and static files) that answer without signing in;
 ``/{rest}`` is the 404 page of every address no route serves."""
 ACCOUNT_PATHS = ("/account/password", "/account/language")
@@ -112,7 +112,11 @@ PATH_SAMPLES: dict[str, Owned | Shared] = {
     "/schema/{path}": Shared(lambda platform: ["swagger", "nothing-here"]),
     "/admin/plugins/{slug}": Shared(lambda platform: sorted(platform.kernel.plugins.plugins)),
     "/admin/templates/{key}": Shared(lambda platform: ["retail_distribution", "no-such"]),
-    "/{rest}": Shared(lambda platform: ["no-such-page", "admin/no-such-page"]),
+    "/{rest}": Shared(lambda platform: ["no-such-page"]),
+    "/admin/{rest}": Shared(lambda platform: ["no-such-page"]),
+    "/admin/p/{rest}": Shared(lambda platform: ["no-such-plugin/"]),
+    "/operator/{rest}": Shared(lambda platform: ["no-such-page"]),
+    "/account/{rest}": Shared(lambda platform: ["no-such-page"]),
     "/admin/audit/{entry_id}": Owned(_audit_entry_ids),
     "/operator/tenants/{tenant_id}": Owned(lambda world: [world.tenant.id]),
 }
