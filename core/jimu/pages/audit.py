@@ -192,7 +192,7 @@ async def audit_log(request: Request) -> Template | Response[bytes]:
     if fmt:
         rows, cut = await collect_all(fetch)
         return export_response(fmt, "audit", columns, _cells(rows),
-                               cut_note=_("Only the first rows were exported.") if cut else "")
+                               cut=cut)
     rows, total = await fetch(state.page, state.per_page)
     actions = {action: action_title(action) for action in await service.audit_actions()}
     view = ListView(

@@ -93,7 +93,7 @@ async def customers(request: Request) -> Template | Response[bytes]:
     if fmt:
         rows, cut = await collect_all(fetch)
         return export_response(fmt, "customers", columns, await _customer_cells(rows, partners),
-                               cut_note=_("Only the first rows were exported.") if cut else "")
+                               cut=cut)
     rows, total = await fetch(state.page, state.per_page)
     view = ListView(
         state=state, columns=columns, rows=await _customer_cells(rows, partners), total=total,
@@ -227,7 +227,7 @@ async def partners(request: Request) -> Template | Response[bytes]:
     if fmt:
         rows, cut = await collect_all(fetch)
         return export_response(fmt, "partners", columns, await _partner_cells(rows, labels),
-                               cut_note=_("Only the first rows were exported.") if cut else "")
+                               cut=cut)
     rows, total = await fetch(state.page, state.per_page)
     level_options = {("none" if k == "" else k): v
                      for k, v in _titles(PARTNER_LEVEL_TITLES).items()}

@@ -115,7 +115,7 @@ async def tenants(request: Request) -> Template | Response[bytes]:
     if fmt:
         rows, cut = await collect_all(fetch)
         return export_response(fmt, "tenants", columns, _cells(rows),
-                               cut_note=_("Only the first rows were exported.") if cut else "")
+                               cut=cut)
     rows, total = await fetch(state.page, state.per_page)
     view = ListView(
         state=state, columns=columns, rows=_cells(rows), total=total,

@@ -155,7 +155,7 @@ async def users(request: Request) -> Template | Response[bytes]:
     if fmt:
         rows, cut = await collect_all(fetch)
         return export_response(fmt, "users", columns, _user_cells(rows, roles, partners),
-                               cut_note=_("Only the first rows were exported.") if cut else "")
+                               cut=cut)
     rows, total = await fetch(state.page, state.per_page)
     view = ListView(
         state=state, columns=columns, rows=_user_cells(rows, roles, partners), total=total,

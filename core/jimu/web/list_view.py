@@ -23,6 +23,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.response import Template
 
+from jimu.i18n import gettext
 from jimu.web.listing import MAX_PER_PAGE
 
 EXPORT_LIMIT = 50_000
@@ -198,8 +199,10 @@ async def collect_all(fetch: Callable[[int, int], Awaitable[tuple[list[Any], int
 
 
 def export_response(fmt: str, basename: str, columns: Sequence[Column],
-                    rows: Sequence[Sequence[Cell]], *, cut_note: str = "") -> Response[bytes]:
-    """The rows as a CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX download."""
+                    rows: Sequence[Sequence[Cell]], *, cut: bool = False) -> Response[bytes]:
+    """The rows as a CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX download; ``cut``
+    (from ``collect_all``) adds a last row saying the list was longer."""
+    cut_note = gettext("Only the first rows were exported.") if cut else ""
     headers = [c.title for c in columns]
     values = [[_export_value(cell) for cell in row] for row in rows]
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
