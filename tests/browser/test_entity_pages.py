@@ -64,6 +64,8 @@ def test_list_search_filter_and_sort_update_in_place(page, live_server):
     expect(page.locator("#list-results tbody tr")).to_have_count(2)
     assert _customer_names(page) == {"王芳", "赵敏"}
     page.select_option("#list-level", "")
+    # Wait for that list before sorting it: a click on the old header races its swap.
+    expect(page.locator("#list-results tbody tr").nth(2)).to_be_visible()
     page.locator("#list-results th a").first.click()
     expect(page.locator("#list-results th[aria-sort=ascending]")).to_have_count(1)
     assert page.evaluate("window.__sameDocument") is True  # all without a page load
