@@ -27,8 +27,16 @@ PARTNERS = [
     ("HB-YJ-TJ", "天津津南一级代理", "dealer", "level1", "HB-ZD", "120112"),
     ("HB-EJ-LF", "廊坊二级代理", "dealer", "level2", "HB-YJ-TJ", "131000"),
     ("HN-ZD", "华南总代·广州粤通", "dealer", "general_agent", None, "440106"),
+    ("HN-YJ-SZ", "深圳福田一级代理", "dealer", "level1", "HN-ZD", "440304"),
+    ("HB-MD-CY", "北京朝阳社区便利店", "store", "", "HB-ZD", "110105"),  # ~5000 cases/month
+    ("HN-MD-TH", "广州天河社区小卖部", "store", "", "HN-ZD", "440106"),  # ~200 cases/month
+    ("HG-SH-XH", "蜀香火锅·上海徐汇店", "store", "", None, "310104"),  # tier-1 city
+    ("HG-CD-JJ", "蜀香火锅·成都锦江店", "store", "", None, "510104"),  # tier-2 city
+    ("HG-MY-FC", "蜀香火锅·绵阳涪城店", "store", "", None, "510703"),  # tier-3 city
+    ("HG-DY-XC", "蜀香火锅·大邑县城店", "store", "", None, "510129"),  # county
     ("SH-PD-01", "浦东张江门店", "store", "", None, "310115"),
-    ("SZ-INST-01", "苏州工业园区安装服务商", "installer", "", None, "320571"),
+    ("SZ-INST-01", "苏州吴中安装服务商", "installer", "", None, "320506"),
+    ("SZ-SP-01", "苏州园区设备维修服务商", "service_provider", "", None, "320506"),
 ]
 
 CUSTOMERS = [
@@ -36,7 +44,7 @@ CUSTOMERS = [
     ("李强", "13900139002", "platinum", "HB-ZD", "110105"),
     ("张伟", "13700137003", "regular", "HB-EJ-LF", "131000"),
     ("陈静", "13600136004", "silver", "HN-ZD", "440106"),
-    ("刘洋", "13500135005", "regular", "SZ-INST-01", "320571"),
+    ("刘洋", "13500135005", "regular", "SZ-INST-01", "320506"),
     ("赵敏", "13400134006", "gold", "HB-YJ-TJ", "120112"),
 ]
 

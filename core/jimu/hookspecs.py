@@ -34,6 +34,7 @@ from jimu_sdk.types import (
     NodeType,
     Permission,
     PriceContext,
+    PriceFactorKind,
     PriceStep,
     Schedule,
     TagRule,
@@ -55,12 +56,13 @@ CONTRIBUTION_HOOKS = (
     "register_translations",
     "register_demo_data",
     "register_pricing_steps",
+    "register_price_factor_kinds",
     "register_workflow_nodes",
     "register_channels",
     "register_tag_rules",
 )
-RUNTIME_HOOKS = ("resolve_base_price", "customer_facts")
-FAIL_CLOSED_HOOKS = frozenset({"resolve_base_price"})
+RUNTIME_HOOKS = ("resolve_base_price", "pricing_facts", "customer_facts")
+FAIL_CLOSED_HOOKS = frozenset({"resolve_base_price", "pricing_facts"})
 
 
 # ================================================================= plumbing (contributions)
@@ -289,23 +291,51 @@ def register_demo_data() -> DemoSeeder | None:
 
 @hookspec
 def register_pricing_steps() -> Sequence[PriceStep] | None:
-    """Return ordered price steps folded over the base price (region, tier, promotion, …).
+    """Return ordered price steps folded over the base price (rules, region, tier, factors, …).
 
-    Steps run by ascending ``order``; each gets the running total and returns a
-    ``PriceAdjustment`` (new total and reason) or ``None`` to pass. Core rounds once, last, and
-    keeps a trace line per step naming the plugin and rule. A step that raises makes the whole
-    price fail with an error naming the plugin (money paths fail closed).
+    Steps run by ascending ``order`` (the orders first-party plugins use are listed in
+    ``docs/pricing.md``); each gets the running total and returns a ``PriceAdjustment`` (new
+    total, reason, the rule and facts it used), a ``PricePass`` (no change, but the rules it
+    passed over and why), several of these in order, or ``None``. A step that needs stored data
+    gives ``prepare(contexts)`` instead of ``apply``: it runs once per pricing call, async, and
+    returns the synchronous ``apply``. Core rounds once, last, and keeps a trace line per change
+    naming the plugin and rule. A step that raises makes the whole price fail with an error
+    naming the plugin (money paths fail closed).
 
     Example::
 
         def pudong_labour(ctx, previous):
-            if ctx.region_code == "310115":
-                return PriceAdjustment(previous * Decimal("1.15"), "浦东人工上浮15%")
+            if "310115" in ctx.facts["region.path"]:
+                return PriceAdjustment(previous * Decimal("1.15"), "浦东人工上浮15%",
+                                       facts={"region.code": ctx.facts["region.code"]})
             return None
 
         @hookimpl
         def register_pricing_steps():
             return [PriceStep(rule="pudong-labour", order=200, apply=pudong_labour)]
+    """
+
+
+@hookspec
+def register_price_factor_kinds() -> Sequence[PriceFactorKind] | None:
+    """Return kinds of price factor (promotion, subsidy, duty, …) for the price factors plugin.
+
+    Tenants switch each configured factor on per region and period in the price factors
+    plugin; a kind says how one factor of it changes the price, in which order, and the
+    schema of its parameters. Kinds from every enabled plugin are offered.
+
+    Example::
+
+        class Params(msgspec.Struct):
+            amount: Decimal
+
+        def carbon_credit(ctx, previous, params):
+            return PriceAdjustment(previous - Money(params.amount), "碳积分抵扣")
+
+        @hookimpl
+        def register_price_factor_kinds():
+            return [PriceFactorKind(key="carbon_credit", title=localized("碳积分", "Carbon credit"),
+                                    order=450, params=Params, apply=carbon_credit)]
     """
 
 
@@ -371,6 +401,23 @@ def resolve_base_price(context: PriceContext) -> BasePrice | None:
             price = LIST_PRICES.get(context.item)
             if price is not None:
                 return BasePrice(Money(price), rule="list-price", reason="价目表")
+    """
+
+
+@hookspec
+def pricing_facts(contexts: Sequence[PriceContext]) -> Sequence[Mapping[str, Any]] | None:
+    """Return facts for each line of a pricing call, in the same order; may be ``async``.
+
+    Facts are keyed ``<slug>.<fact>``. The hook runs once per call (a quotation's lines
+    together), after core's own facts and before the base price, so rules and steps can read
+    them (a partner's tier, an item's cost). A raising implementation fails the price closed.
+
+    Example::
+
+        @hookimpl
+        async def pricing_facts(contexts):
+            tiers = await current_tiers({c.partner_id for c in contexts})
+            return [{"price_tiers.tier": tiers.get(c.partner_id)} for c in contexts]
     """
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -73,6 +74,8 @@ class Kernel:
         self.plugins = PluginRegistry(hook_timeout=self.settings.hook_timeout,
                                       failures=self.failures)
         self._tenants: dict[int, TenantState] = {}
+        # platform().cached: (tenant, name) -> (revision token, value), bounded.
+        self.tenant_caches: OrderedDict[tuple[int, str], tuple[str, Any]] = OrderedDict()
         self._db: Database | None = None
         self._jobs: Any = None
         self._scheduler: Any = None

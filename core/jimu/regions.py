@@ -7,7 +7,9 @@ once. Region codes are shared by every tenant, so the table is a platform table 
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
+from typing import Any
 
 from jimu.db.tables import Region
 
@@ -47,3 +49,27 @@ async def region_path(code: str) -> list[dict]:
         chain.append(row)
         current = row["parent_code"]
     return list(reversed(chain))
+
+
+@functools.cache
+def region_index() -> dict[str, dict[str, str | None]]:
+    """Every shipped division by code, read once from the data file (it never changes at run
+    time, so pricing reads ancestors from memory rather than the database)."""
+    return {row["code"]: row for row in read_region_file()}  # type: ignore[misc]
+
+
+def ancestor_codes(code: str) -> tuple[str, ...]:
+    """Codes from the province down to ``code``; empty for an unknown code."""
+    index = region_index()
+    chain: list[str] = []
+    current: str | None = code
+    while current and current in index:
+        chain.append(current)
+        current = index[current]["parent_code"]
+    return tuple(reversed(chain))
+
+
+def region_chain(code: str) -> list[dict[str, Any]]:
+    """The divisions from the province down to ``code`` (code, name, level, parent_code)."""
+    index = region_index()
+    return [dict(index[c]) for c in ancestor_codes(code)]

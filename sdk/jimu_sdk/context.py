@@ -8,13 +8,18 @@ tenant: tenant-scoped queries refuse to run rather than see every tenant's rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from jimu_sdk.errors import JimuError
+
+if TYPE_CHECKING:
+    from jimu_sdk.types import PriceContext, PriceResult
+
+T = TypeVar("T")
 
 
 class PlatformServices(Protocol):
@@ -54,6 +59,44 @@ class PlatformServices(Protocol):
 
     async def list_customers(self, *, limit: int = 100) -> list[Mapping[str, Any]]:
         """Customers of this tenant visible to the caller, newest first."""
+        ...
+
+    async def get_partner(self, partner_id: int) -> Mapping[str, Any]:
+        """A partner of this tenant visible to the caller; raises ``NotFound`` otherwise."""
+        ...
+
+    async def list_partners(self, ids: Sequence[int] | None = None
+                            ) -> list[Mapping[str, Any]]:
+        """Partners visible to the caller (all of them, or those of ``ids``), by code:
+        ``id, code, name, kind, level, parent_id, region_code, created_at``."""
+        ...
+
+    def region_path(self, code: str) -> list[Mapping[str, Any]]:
+        """The national region chain from the province down to ``code`` (``code, name,
+        level``), empty for an unknown code."""
+        ...
+
+    async def price(self, contexts: Sequence[PriceContext], *, explain: bool = False
+                    ) -> list[PriceResult]:
+        """Price lines through this tenant's pricing pipeline (base price, steps, rounding),
+        in one call so steps load their data once. ``explain=True`` also collects the rules
+        considered and passed over. Raises ``PricingError``/``ValidationFailed`` naming the
+        line (``lines[3].item``) when one cannot be priced."""
+        ...
+
+    async def cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
+        """``await load()`` for this tenant, kept in memory until :meth:`invalidate` is called
+        with ``name`` by any process (a revision row in the database is checked each call).
+        For data read on every request, e.g. a plugin's price rules."""
+        ...
+
+    async def invalidate(self, name: str) -> None:
+        """Mark this tenant's cached ``name`` stale, in the current transaction."""
+        ...
+
+    def contributions(self, hook: str) -> list[tuple[str, Any]]:
+        """What the tenant's enabled plugins contributed through the contribution hook
+        ``hook`` (e.g. ``register_price_factor_kinds``), as ``(plugin slug, item)`` pairs."""
         ...
 
     def timezone(self) -> str:

@@ -109,7 +109,17 @@ MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0, "KRW": 0}
 
 @dataclass(frozen=True, slots=True)
 class PriceContext:
-    """Facts a price depends on. ``facts`` carries anything else a step may need."""
+    """What a price depends on.
+
+    Callers give the item, quantity and whatever they know of partner, customer, region,
+    channel and date. Before any step runs, core fills ``facts`` (see ``docs/pricing.md``):
+    ``partner.level``, ``partner.kind``, ``partner.region_code``, ``customer.level``,
+    ``region.code`` and ``region.path`` (province → city → district codes), ``on_date``; then
+    each enabled plugin adds its own through ``pricing_facts`` (``<slug>.<fact>``).
+    ``region_code`` defaults to the customer's region, then the partner's. ``explain`` asks
+    steps to also report the rules they passed over (the price simulator); skip building those
+    reasons when it is false, it is the hot path of a quotation.
+    """
 
     tenant_id: int
     item: str
@@ -121,6 +131,7 @@ class PriceContext:
     channel: str | None = None
     on_date: dt.date | None = None
     facts: Mapping[str, Any] = field(default_factory=dict)
+    explain: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,44 +141,129 @@ class BasePrice:
     unit_price: Money
     rule: str
     reason: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleConsidered:
+    """A rule a step looked at and did not apply, and why (shown by the price simulator)."""
+
+    rule: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class PriceAdjustment:
-    """What a price step returns: the new total, and why it changed."""
+    """What a price step returns when it changes the price: the new total, and why.
+
+    ``rule`` names the rule that decided (defaults to the step's name); ``facts`` are the input
+    facts it relied on; ``considered`` lists rules it looked at and passed over. ``kind`` is
+    ``"tax"`` for a tax step (core reports tax apart from the net price) and ``"price"``
+    otherwise.
+    """
 
     total: Money
     reason: str
+    rule: str = ""
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    considered: tuple[RuleConsidered, ...] = ()
+    kind: Literal["price", "tax"] = "price"
+
+
+@dataclass(frozen=True, slots=True)
+class PricePass:
+    """What a step returns when it leaves the price alone but can say what it looked at."""
+
+    considered: tuple[RuleConsidered, ...] = ()
+
+
+StepOutcome = PriceAdjustment | PricePass | Sequence[PriceAdjustment | PricePass] | None
+"""A step's answer: one adjustment, a pass, several in order (each its own trace line), or
+``None`` (nothing to say)."""
+
+StepApply = Callable[[PriceContext, Money], StepOutcome]
 
 
 @dataclass(frozen=True, slots=True)
 class PriceStep:
     """One ordered step of the pricing fold.
 
-    ``apply(context, previous)`` returns a :class:`PriceAdjustment` or ``None`` to pass. Steps run
-    in ascending ``order`` (ties by plugin then rule name), never in registration order.
+    Give ``apply(context, previous)`` for a step that needs no stored data, or
+    ``prepare(contexts)``: an async function called once per pricing call (a quotation's lines
+    together) that loads what the step needs and returns the ``apply`` to use. ``apply`` is
+    synchronous and must not touch the database. Steps run in ascending ``order`` (ties by
+    plugin then rule name), never in registration order.
     """
 
     rule: str
     order: int
-    apply: Callable[[PriceContext, Money], PriceAdjustment | None]
+    apply: StepApply | None = None
+    prepare: Callable[[Sequence[PriceContext]], Awaitable[StepApply]] | None = None
     title: Localized = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.apply is None) == (self.prepare is None):
+            raise ValueError(f"price step {self.rule!r} needs exactly one of apply or prepare")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceFactorKind:
+    """A kind of price factor (promotion, logistics subsidy, tax, …) for the price factors
+    plugin. Tenants configure factors of a kind per region and period with ``params``;
+    ``apply(context, previous, params)`` returns the adjustment of one configured factor or
+    ``None``. Kinds run by ascending ``order`` inside the factor block of the pricing fold.
+    """
+
+    key: str
+    title: Localized
+    order: int
+    params: type[msgspec.Struct]
+    apply: Callable[[PriceContext, Money, Any], PriceAdjustment | None]
+    description: Localized = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class PriceTraceLine:
+    """One line of a price's explanation: which plugin and rule moved the price, and why."""
+
     plugin: str
     rule: str
     reason: str
     before: Money
     after: Money
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "price"
+
+    @property
+    def change(self) -> Money:
+        return self.after - self.before
+
+
+@dataclass(frozen=True, slots=True)
+class ConsideredLine:
+    """A rule that was looked at and did not apply: its plugin, the rule and why not."""
+
+    plugin: str
+    rule: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class PriceResult:
+    """A priced line. ``total`` is rounded (the rounding policy: half up to the currency's
+    minor unit, once per line); ``tax`` is the part of it that tax steps added; ``net`` is
+    ``total - tax``. ``facts`` are the facts the line was priced on."""
+
     total: Money
     unit_price: Money
     trace: tuple[PriceTraceLine, ...]
+    tax: Money | None = None
+    considered: tuple[ConsideredLine, ...] = ()
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def net(self) -> Money:
+        return self.total - self.tax if self.tax is not None else self.total
 
 
 # --------------------------------------------------------------------------- workflow nodes

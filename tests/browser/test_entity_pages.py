@@ -1,7 +1,8 @@
 """Entity pages in Chromium: a partner user's wall, the list updating in place, CSV export.
 
-The demo partners form a tree: 华北总代 (HB-ZD) > 天津一级 (HB-YJ-TJ) > 廊坊二级 (HB-EJ-LF);
-华南总代, 浦东门店 and 苏州安装服务商 stand apart. ``demo-dealer`` belongs to HB-ZD.
+The demo partners form trees: 华北总代 (HB-ZD) > 天津一级 (HB-YJ-TJ) > 廊坊二级 (HB-EJ-LF), and
+华北总代 > 朝阳便利店 (HB-MD-CY); 华南总代 has its own; 浦东门店, the hot-pot stores and the Suzhou
+installer and service provider stand apart. ``demo-dealer`` belongs to HB-ZD.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def test_partner_user_sees_only_its_own_organisation(page, live_server):
     screenshot(page, "entities/customers-partner-user")
     page.goto("/admin/partners")
     codes = set(page.locator("#list-results tbody td:first-child a").all_inner_texts())
-    assert codes == {"HB-ZD", "HB-YJ-TJ", "HB-EJ-LF"}, codes
+    assert codes == {"HB-ZD", "HB-YJ-TJ", "HB-EJ-LF", "HB-MD-CY"}, codes
     # Every customer page by its address: only the own tree's open, the rest are 404.
     opened = []
     for customer_id in range(1, 40):

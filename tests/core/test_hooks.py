@@ -140,10 +140,34 @@ async def test_hook_register_pricing_steps(jimu_platform):
     _, admin = await admin_of(jimu_platform, "volume_discount")
     body = (await admin.post("/api/v1/pricing/quote", json={
         "item": "oil-filter", "quantity": "12"})).json()
-    assert body["trace"][-1] == {"plugin": "volume_discount", "rule": "ten-plus",
-                                 "reason": "10件起95折", "before": "540.00",
-                                 "after": "513.0000"}
+    assert body["trace"][1] == {"plugin": "volume_discount", "rule": "ten-plus",
+                                "reason": "10件起95折", "before": "540.00",
+                                "after": "513.0000", "change": "-27.0000", "kind": "price",
+                                "facts": {"volume_discount.band": "10+"}}
     assert Decimal(body["total"]) == Decimal("513.00")
+
+
+async def test_hook_pricing_facts(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "volume_discount")
+    lines = (await admin.post("/api/v1/pricing/lines", json={
+        "lines": [{"item": "oil-filter", "quantity": "2"},
+                  {"item": "oil-filter", "quantity": "10"}]})).json()["lines"]
+    assert [line["facts"]["volume_discount.band"] for line in lines] == ["1-9", "10+"]
+    assert [line["total"] for line in lines] == ["90.00", "427.50"]
+
+
+async def test_hook_register_price_factor_kinds(jimu_platform):
+    [kind] = contributed(jimu_platform, "catalog", "register_price_factor_kinds")
+    tenant, admin = await admin_of(jimu_platform, "catalog")
+    adds = (await admin.get("/api/v1/plugins/catalog")).json()["adds"]
+    assert adds["price_factor_kinds"] == ["carbon_credit"]
+    from jimu_sdk import Money, platform
+
+    async with jimu_platform.as_tenant(tenant):
+        [(slug, offered)] = platform().contributions("register_price_factor_kinds")
+    assert (slug, offered) == ("catalog", kind)
+    params = kind.params(amount=Decimal("3"))
+    assert kind.apply(None, Money("10"), params).total == Money("7")
 
 
 async def test_hook_register_workflow_nodes(jimu_platform):

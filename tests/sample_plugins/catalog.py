@@ -3,12 +3,16 @@
 import hashlib
 import hmac
 import json
+from decimal import Decimal
 
 import msgspec
 from jimu_sdk import (
     InboundEvent,
+    Money,
     NodeType,
     PluginMeta,
+    PriceAdjustment,
+    PriceFactorKind,
     SendResult,
     hookimpl,
     localized,
@@ -52,3 +56,17 @@ def register_workflow_nodes():
 @hookimpl
 def register_channels():
     return [EchoChannel()]
+
+
+class CarbonCredit(msgspec.Struct):
+    amount: Decimal
+
+
+def carbon_credit(context, previous, params):
+    return PriceAdjustment(previous - Money(params.amount), "碳积分抵扣")
+
+
+@hookimpl
+def register_price_factor_kinds():
+    return [PriceFactorKind(key="carbon_credit", title=localized("碳积分", "Carbon credit"),
+                            order=450, params=CarbonCredit, apply=carbon_credit)]

@@ -12,8 +12,15 @@ meta = PluginMeta(name="volume_discount", version="1.0.0",
 
 def discount(context, previous):
     if context.quantity >= 10:
-        return PriceAdjustment(previous * Decimal("0.95"), "10件起95折")
+        band = context.facts["volume_discount.band"]
+        return PriceAdjustment(previous * Decimal("0.95"), "10件起95折",
+                               facts={"volume_discount.band": band})
     return None
+
+
+@hookimpl
+async def pricing_facts(contexts):
+    return [{"volume_discount.band": "10+" if c.quantity >= 10 else "1-9"} for c in contexts]
 
 
 @hookimpl

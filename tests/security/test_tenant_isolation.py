@@ -143,6 +143,7 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/users": lambda: {"username": f"probe-{next(_serial)}", "role": "partner",
                                    "password": "probe-password"},
     "POST /api/v1/pricing/quote": lambda: {"item": "labour-hour"},
+    "POST /api/v1/pricing/lines": lambda: {"lines": [{"item": "labour-hour"}]},
     "POST /api/v1/followups/notes": lambda: {"body": "probe"},
 }
 """Valid bodies for writing routes, before the walker adds a record reference; a route

@@ -1,22 +1,17 @@
-"""Audit log, pricing quotes, and the health and readiness probes."""
+"""Audit log, and the health and readiness probes."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from jimu.api.identity import kernel_of
 from jimu.services import users
-from jimu.services.directory import check_customer, check_partner
-from jimu.services.pricing import quote
 from jimu.web.errors import document_errors
-from jimu.web.guards import request_context, requires
-from jimu.web.listing import PageNumber, PerPage, RecordId, SortParam
-from jimu_sdk.context import current_tenant_id
-from jimu_sdk.types import PriceContext
-from litestar import Controller, Request, Response, get, post
+from jimu.web.guards import requires
+from jimu.web.listing import PageNumber, PerPage, SortParam
+from litestar import Controller, Request, Response, get
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
@@ -54,60 +49,6 @@ class AuditController(Controller):
                                              per_page=per_page)
         return AuditPage(items=[AuditOut(**{k: r[k] for k in AuditOut.__struct_fields__})
                                 for r in rows], total=total, page=page, per_page=per_page)
-
-
-class QuoteIn(msgspec.Struct, forbid_unknown_fields=True):
-    item: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    quantity: Decimal = Decimal(1)
-    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "CNY"
-    partner_id: RecordId | None = None
-    customer_id: RecordId | None = None
-    region_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")] | None = None
-    channel: Annotated[str, msgspec.Meta(max_length=63)] | None = None
-    on_date: dt.date | None = None
-
-
-class TraceLineOut(msgspec.Struct):
-    plugin: str
-    rule: str
-    reason: str
-    before: Decimal
-    after: Decimal
-
-
-class QuoteOut(msgspec.Struct):
-    item: str
-    quantity: Decimal
-    currency: str
-    unit_price: Decimal
-    total: Decimal
-    trace: list[TraceLineOut]
-
-
-class PricingController(Controller):
-    path = "/api/v1/pricing"
-    tags = ["pricing"]
-
-    @post("/quote", guards=[requires("pricing.quote")], status_code=HTTP_200_OK,
-          summary="Price an item through the tenant's pricing steps, explained line by line")
-    async def quote(self, request: Request, data: QuoteIn) -> QuoteOut:
-        tenant = request_context(request).tenant
-        assert tenant is not None
-        # Steps get the ids as they are: only the tenant's own (and, for a partner user,
-        # visible) records may reach them.
-        await check_partner(data.partner_id)
-        await check_customer(data.customer_id)
-        context = PriceContext(tenant_id=current_tenant_id(), item=data.item,
-                               quantity=data.quantity, currency=data.currency,
-                               partner_id=data.partner_id, customer_id=data.customer_id,
-                               region_code=data.region_code, channel=data.channel,
-                               on_date=data.on_date)
-        result = quote(kernel_of(request), tenant, context)
-        return QuoteOut(item=data.item, quantity=data.quantity, currency=data.currency,
-                        unit_price=result.unit_price.amount, total=result.total.amount,
-                        trace=[TraceLineOut(plugin=t.plugin, rule=t.rule, reason=t.reason,
-                                            before=t.before.amount, after=t.after.amount)
-                               for t in result.trace])
 
 
 class HealthOut(msgspec.Struct):
@@ -153,4 +94,4 @@ class HealthController(Controller):
 
 
 # The probes answer outside the request scope: no sign-in, no tenant, no error bodies.
-ROUTES = [*document_errors([AuditController, PricingController]), HealthController]
+ROUTES = [*document_errors([AuditController]), HealthController]

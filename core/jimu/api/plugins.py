@@ -29,6 +29,7 @@ class Contributions(msgspec.Struct):
     event_handlers: list[str]
     permissions: list[str]
     pricing_steps: list[str]
+    price_factor_kinds: list[str]
     workflow_nodes: list[str]
     channels: list[str]
     tag_rules: list[str]
@@ -102,6 +103,7 @@ def contributions_of(plugin: LoadedPlugin) -> Contributions:
         event_handlers=[f"{h.event_type} → {h.name}" for h in c("register_event_handlers", [])],
         permissions=[p.key for p in c("register_permissions", [])],
         pricing_steps=[f"{s.order}:{s.rule}" for s in c("register_pricing_steps", [])],
+        price_factor_kinds=[k.key for k in c("register_price_factor_kinds", [])],
         workflow_nodes=[n.key for n in c("register_workflow_nodes", [])],
         channels=[a.key for a in c("register_channels", [])],
         tag_rules=[r.key for r in c("register_tag_rules", [])],

@@ -208,6 +208,16 @@ class Customer(TenantScoped, Table, tablename="core_customer"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class DataRevision(TenantScoped, Table, tablename="core_data_revision"):
+    """The revision of a tenant's cached data set (``platform().cached``): a new token on each
+    change, so every process sees its in-memory copy went stale."""
+
+    id: Serial
+    tenant_unique = (("name",),)
+    name = Varchar(length=100)
+    token = Varchar(length=32)
+
+
 class AuditEntry(TenantScoped, Table, tablename="core_audit"):
     id: Serial
     user_id = Integer(null=True, default=None)
@@ -223,5 +233,6 @@ PLATFORM_TABLES: list[type[Table]] = [
     Tenant, User, UserSession, LoginFailure, ApiToken, OutboxEvent, ProcessedMessage, Timer,
     ScheduleState, HookFailure, Region,
 ]
-TENANT_TABLES: list[type[Table]] = [PluginConfig, Role, Partner, Customer, AuditEntry]
+TENANT_TABLES: list[type[Table]] = [PluginConfig, Role, Partner, Customer, AuditEntry,
+                                     DataRevision]
 ALL_TABLES = PLATFORM_TABLES + TENANT_TABLES

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jimu_sdk.context import current_scope, current_tenant_id
 from jimu_sdk.errors import ValidationFailed
+from jimu_sdk.types import PriceContext, PriceResult
 
-from jimu.db.tables import AuditEntry, OutboxEvent, Timer, User
+from jimu.db.tables import AuditEntry, DataRevision, OutboxEvent, Partner, Timer, User
+from jimu.regions import region_chain
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel
+
+T = TypeVar("T")
+CACHED_DATA_SETS = 512  # (tenant, name) pairs kept in memory per process
+PARTNER_FIELDS = (Partner.id, Partner.code, Partner.name, Partner.kind, Partner.level,
+                  Partner.parent_id, Partner.region_code, Partner.created_at)
 
 
 class KernelServices:
@@ -84,6 +92,65 @@ class KernelServices:
         where = await _customer_filters(None, None, None, None)
         return await Customer.scoped_select().where(*where).order_by(
             Customer.id, ascending=False).limit(limit)
+
+    async def get_partner(self, partner_id: int) -> Mapping[str, Any]:
+        from jimu.services.directory import get_partner_row
+
+        return await get_partner_row(partner_id)
+
+    async def list_partners(self, ids: Sequence[int] | None = None
+                            ) -> list[Mapping[str, Any]]:
+        from jimu.services.directory import visible_partner_ids
+
+        where: list[Any] = []
+        visible = await visible_partner_ids()
+        if visible is not None:
+            where.append(Partner.id.is_in(visible or [-1]))
+        if ids is not None:
+            where.append(Partner.id.is_in(list(ids) or [-1]))
+        return await Partner.scoped_select(*PARTNER_FIELDS).where(*where).order_by(Partner.code)
+
+    def region_path(self, code: str) -> list[Mapping[str, Any]]:
+        return list(region_chain(code))
+
+    async def price(self, contexts: Sequence[PriceContext], *, explain: bool = False
+                    ) -> list[PriceResult]:
+        from jimu.services.pricing import price_lines
+
+        tenant_id = current_tenant_id()
+        tenant = self.kernel._tenants.get(tenant_id) or await self.kernel.tenant_state(tenant_id)
+        return await price_lines(self.kernel, tenant, contexts, explain=explain)
+
+    async def cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
+        tenant_id = current_tenant_id()
+        row = await DataRevision.scoped_select(DataRevision.token).where(
+            DataRevision.name == name).first()
+        token = row["token"] if row else ""
+        caches = self.kernel.tenant_caches
+        key = (tenant_id, name)
+        hit = caches.get(key)
+        if hit is not None and hit[0] == token:
+            caches.move_to_end(key)
+            return hit[1]  # type: ignore[no-any-return]
+        value = await load()
+        caches[key] = (token, value)
+        caches.move_to_end(key)
+        while len(caches) > CACHED_DATA_SETS:
+            caches.popitem(last=False)
+        return value
+
+    async def invalidate(self, name: str) -> None:
+        # One statement, so two writers racing on the first revision cannot collide.
+        await DataRevision.raw(
+            "INSERT INTO core_data_revision (tenant_id, name, token) VALUES ({}, {}, {}) "
+            "ON CONFLICT (tenant_id, name) DO UPDATE SET token = excluded.token",
+            current_tenant_id(), name, uuid.uuid4().hex)
+
+    def contributions(self, hook: str) -> list[tuple[str, Any]]:
+        state = self.kernel._tenants.get(current_tenant_id())
+        enabled = sorted(state.enabled) if state else []
+        return [(slug, item) for slug in enabled
+                for item in self.kernel.plugins.plugins[slug].contributed(hook, [])]
 
     def timezone(self) -> str:
         state = self.kernel._tenants.get(current_tenant_id())

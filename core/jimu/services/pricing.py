@@ -1,23 +1,58 @@
-"""The pricing pipeline: base price, then an ordered fold of price steps, rounded once, last.
+"""The pricing pipeline: facts, base price, an ordered fold of price steps, rounded once, last.
 
-Steps come from the tenant's enabled plugins (``register_pricing_steps``) and run by ascending
-``order``, ties broken by plugin then rule, never by registration order. Every step that changes
-the total leaves a trace line naming its plugin, rule and reason. Money paths fail closed: if the
-base price hook or any step raises, the whole call fails with an error naming the plugin.
+For a batch of lines (one quotation), in this order:
+
+1. **Facts.** Core adds what it knows — the partner's level and kind, the customer's level, the
+   region and its ancestors, the date — then every enabled plugin adds its own through
+   ``pricing_facts`` (a partner's tier, an item's cost). Unknown partners, customers and
+   regions are refused here, naming the line.
+2. **Base price.** The first enabled plugin answering ``resolve_base_price`` gives the unit
+   price; total = unit price × quantity.
+3. **Steps.** Steps from the tenant's enabled plugins (``register_pricing_steps``) run by
+   ascending ``order``, ties broken by plugin then rule, never by registration order. A step's
+   ``prepare`` runs once per batch; its ``apply`` once per line. Every change leaves a trace
+   line naming plugin, rule, reason and the facts used; with ``explain`` the rules passed over
+   are collected too.
+4. **Rounding.** Half up to the currency's minor unit, once per line; when that moves the
+   amount it is a trace line of its own, so a line's trace always sums to its total. Tax (trace
+   lines of kind ``tax``) is reported apart, rounded the same way.
+
+Money paths fail closed: a raising fact hook, base price hook or step fails the whole call with
+an error naming the plugin, and the failure is recorded for the admin.
 """
 
 from __future__ import annotations
 
 import traceback
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from jimu_sdk.errors import PricingError, ValidationFailed
-from jimu_sdk.types import Money, PriceContext, PriceResult, PriceStep, PriceTraceLine
+from jimu_sdk import N_
+from jimu_sdk.errors import JimuError, PricingError, ValidationFailed
+from jimu_sdk.types import (
+    ConsideredLine,
+    Money,
+    PriceAdjustment,
+    PriceContext,
+    PricePass,
+    PriceResult,
+    PriceStep,
+    PriceTraceLine,
+    StepApply,
+)
 
+from jimu.db.tables import Customer, Partner
 from jimu.plugins import HookFailed
+from jimu.regions import ancestor_codes, region_index
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel, TenantState
+
+MAX_LINES = 2000
+MAX_QUANTITY = Decimal(10) ** 9
 
 
 def ordered_steps(kernel: Kernel, enabled: frozenset[str]) -> list[tuple[str, PriceStep]]:
@@ -26,53 +61,211 @@ def ordered_steps(kernel: Kernel, enabled: frozenset[str]) -> list[tuple[str, Pr
     return sorted(steps, key=lambda pair: (pair[1].order, pair[0], pair[1].rule))
 
 
-def quote(kernel: Kernel, tenant: TenantState, context: PriceContext) -> PriceResult:
-    if context.quantity <= 0:
-        raise ValidationFailed("quantity must be greater than zero", field="quantity")
-    base, base_plugin = None, ""
+def _namer(single: bool) -> Callable[[int, str], str]:
+    if single:
+        return lambda index, name: name
+    return lambda index, name: f"lines[{index}].{name}"
+
+
+async def quote(kernel: Kernel, tenant: TenantState, context: PriceContext, *,
+                explain: bool = False) -> PriceResult:
+    """Price one line (errors name the bare field, e.g. ``item``)."""
+    return (await price_lines(kernel, tenant, [context], explain=explain, single=True))[0]
+
+
+async def price_lines(kernel: Kernel, tenant: TenantState, contexts: Sequence[PriceContext], *,
+                      explain: bool = False, single: bool = False) -> list[PriceResult]:
+    """Price each context; errors name the line (``lines[2].quantity``) unless ``single``."""
+    field = _namer(single)
+    if len(contexts) > MAX_LINES:
+        raise ValidationFailed(N_("at most %(max)s lines can be priced at once"),
+                               field="lines", params={"max": MAX_LINES})
+    for index, context in enumerate(contexts):
+        if not context.quantity.is_finite() or context.quantity <= 0:
+            raise ValidationFailed(N_("quantity must be greater than zero"),
+                                   field=field(index, "quantity"))
+        if context.quantity > MAX_QUANTITY:
+            raise ValidationFailed(N_("quantity must be at most %(max)s"),
+                                   field=field(index, "quantity"), params={"max": MAX_QUANTITY})
+    contexts = await _with_core_facts(kernel, tenant, contexts, field, explain)
+    contexts = await _with_plugin_facts(tenant, contexts)
+    appliers = await _prepare_steps(kernel, tenant, contexts)
+    return [_price_line(kernel, tenant, index, context, appliers, field)
+            for index, context in enumerate(contexts)]
+
+
+# ----------------------------------------------------------------------------- facts
+
+
+async def _with_core_facts(kernel: Kernel, tenant: TenantState,
+                           contexts: Sequence[PriceContext],
+                           field: Callable[[int, str], str], explain: bool
+                           ) -> list[PriceContext]:
+    partner_ids = {c.partner_id for c in contexts if c.partner_id is not None}
+    customer_ids = {c.customer_id for c in contexts if c.customer_id is not None}
+    partners = {row["id"]: row for row in await Partner.scoped_select(
+        Partner.id, Partner.level, Partner.kind, Partner.region_code, Partner.parent_id
+    ).where(Partner.id.is_in(list(partner_ids)))} if partner_ids else {}
+    customers = {row["id"]: row for row in await Customer.scoped_select(
+        Customer.id, Customer.level, Customer.region_code, Customer.partner_id
+    ).where(Customer.id.is_in(list(customer_ids)))} if customer_ids else {}
+    today = kernel.clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
+    regions = region_index()
+    enriched = []
+    for index, context in enumerate(contexts):
+        facts: dict[str, Any] = {"on_date": context.on_date or today,
+                                 "channel": context.channel or ""}
+        region = context.region_code
+        if context.partner_id is not None:
+            partner = partners.get(context.partner_id)
+            if partner is None:
+                raise ValidationFailed(N_("partner %(id)s not found"),
+                                       field=field(index, "partner_id"),
+                                       params={"id": context.partner_id})
+            facts.update({"partner.id": partner["id"], "partner.level": partner["level"],
+                          "partner.kind": partner["kind"],
+                          "partner.region_code": partner["region_code"]})
+            region = region or partner["region_code"] or None
+        if context.customer_id is not None:
+            customer = customers.get(context.customer_id)
+            if customer is None:
+                raise ValidationFailed(N_("customer %(id)s not found"),
+                                       field=field(index, "customer_id"),
+                                       params={"id": context.customer_id})
+            facts["customer.level"] = customer["level"]
+            region = context.region_code or customer["region_code"] or region
+        if region:
+            if region not in regions:
+                raise ValidationFailed(N_("%(code)s is not a known region code"),
+                                       field=field(index, "region_code"),
+                                       params={"code": region})
+            facts.update({"region.code": region, "region.path": ancestor_codes(region),
+                          "region.level": regions[region]["level"]})
+        facts.update(context.facts)  # what the caller knows wins (e.g. a store's location)
+        enriched.append(replace(context, region_code=region, on_date=facts["on_date"],
+                                facts=facts, explain=explain or context.explain))
+    return enriched
+
+
+async def _with_plugin_facts(tenant: TenantState,
+                             contexts: list[PriceContext]) -> list[PriceContext]:
+    answers = []
+    for answer in tenant.hooks.pricing_facts(contexts=contexts):
+        if isinstance(answer, Awaitable):
+            answer = await answer
+        if answer:
+            answers.append(answer)
+    if not answers:
+        return contexts
+    merged = []
+    for index, context in enumerate(contexts):
+        facts = dict(context.facts)
+        for answer in answers:
+            facts.update(answer[index])
+        merged.append(replace(context, facts=facts))
+    return merged
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+async def _prepare_steps(kernel: Kernel, tenant: TenantState,
+                         contexts: Sequence[PriceContext]
+                         ) -> list[tuple[str, PriceStep, StepApply]]:
+    appliers = []
+    for slug, step in ordered_steps(kernel, tenant.enabled):
+        if step.prepare is None:
+            assert step.apply is not None
+            appliers.append((slug, step, step.apply))
+            continue
+        try:
+            apply = await step.prepare(contexts)
+        except Exception as exc:
+            raise _step_failed(kernel, tenant, slug, step, exc) from exc
+        appliers.append((slug, step, apply))
+    return appliers
+
+
+def _step_failed(kernel: Kernel, tenant: TenantState, slug: str, step: PriceStep,
+                 exc: Exception) -> JimuError:
+    if isinstance(exc, PricingError | ValidationFailed):
+        return exc  # the plugin refused the input, with its own message
+    kernel.failures.record(tenant_id=tenant.id, plugin=slug, hook="register_pricing_steps",
+                           kind="error", error=f"{step.rule}: {type(exc).__name__}: {exc}",
+                           tb=traceback.format_exc())
+    return PricingError(N_("no price: plugin %(plugin)s failed in price step %(rule)s "
+                           "(%(error)s)"),
+                        params={"plugin": slug, "rule": step.rule,
+                                "error": f"{type(exc).__name__}: {exc}"},
+                        plugin=slug, rule=step.rule)
+
+
+def _base_price(tenant: TenantState, index: int, context: PriceContext,
+                field: Callable[[int, str], str]) -> tuple[Any, str]:
     # Call the firstresult hook impl by impl (in pluggy's order) to know which plugin answered.
     for impl in reversed(tenant.hooks.resolve_base_price.get_hookimpls()):
         try:
             base = impl.function(context)
         except HookFailed as exc:
-            raise PricingError(f"no price: plugin {exc.plugin} failed while resolving the base "
-                               f"price of {context.item!r} ({exc.error})",
+            raise PricingError(N_("no price: plugin %(plugin)s failed while resolving the base "
+                                  "price of %(item)s (%(error)s)"),
+                               params={"plugin": exc.plugin, "item": context.item,
+                                       "error": exc.error},
                                plugin=exc.plugin) from exc
         if base is not None:
-            base_plugin = impl.plugin_name
-            break
-    if base is None:
-        raise PricingError(f"no enabled plugin knows a base price for {context.item!r}",
-                           field="item")
-    if base.unit_price.currency != context.currency:
-        raise PricingError(f"base price of {context.item!r} is in {base.unit_price.currency}, "
-                           f"not {context.currency}")
+            return base, impl.plugin_name
+    raise PricingError(N_("no enabled plugin knows a base price for %(item)s"),
+                       field=field(index, "item"), params={"item": context.item})
+
+
+def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceContext,
+                appliers: list[tuple[str, PriceStep, StepApply]],
+                field: Callable[[int, str], str]) -> PriceResult:
+    base, base_plugin = _base_price(tenant, index, context, field)
+    currency = context.currency
+    if base.unit_price.currency != currency:
+        raise PricingError(N_("the base price of %(item)s is in %(base)s, not %(currency)s"),
+                           field=field(index, "currency"),
+                           params={"item": context.item, "base": base.unit_price.currency,
+                                   "currency": currency})
     total = base.unit_price * context.quantity
     trace = [PriceTraceLine(plugin=base_plugin, rule=base.rule,
                             reason=f"{base.reason} × {context.quantity}",
-                            before=Money(0, context.currency), after=total)]
-    for slug, step in ordered_steps(kernel, tenant.enabled):
+                            before=Money(0, currency), after=total, facts=base.facts)]
+    considered: list[ConsideredLine] = []
+    for slug, step, apply in appliers:
         try:
-            adjustment = step.apply(context, total)
+            outcome = apply(context, total)
         except Exception as exc:
-            kernel.failures.record(tenant_id=tenant.id, plugin=slug,
-                                   hook="register_pricing_steps", kind="error",
-                                   error=f"{step.rule}: {type(exc).__name__}: {exc}",
-                                   tb=traceback.format_exc())
-            raise PricingError(f"no price: plugin {slug} failed in price step {step.rule!r} "
-                               f"({type(exc).__name__}: {exc})", plugin=slug,
-                               rule=step.rule) from exc
-        if adjustment is None:
+            raise _step_failed(kernel, tenant, slug, step, exc) from exc
+        if outcome is None:
             continue
-        if adjustment.total.currency != total.currency:
-            raise PricingError(f"price step {step.rule!r} of plugin {slug} changed the currency",
-                               plugin=slug, rule=step.rule)
-        trace.append(PriceTraceLine(plugin=slug, rule=step.rule, reason=adjustment.reason,
-                                    before=total, after=adjustment.total))
-        total = adjustment.total
+        pieces = (outcome,) if isinstance(outcome, PriceAdjustment | PricePass) else outcome
+        for piece in pieces:
+            if context.explain:
+                considered.extend(ConsideredLine(plugin=slug, rule=c.rule, reason=c.reason)
+                                  for c in piece.considered)
+            if isinstance(piece, PricePass):
+                continue
+            if piece.total.currency != currency:
+                raise PricingError(N_("price step %(rule)s of plugin %(plugin)s changed the "
+                                      "currency"), params={"rule": step.rule, "plugin": slug},
+                                   plugin=slug, rule=step.rule)
+            trace.append(PriceTraceLine(plugin=slug, rule=piece.rule or step.rule,
+                                        reason=piece.reason, before=total, after=piece.total,
+                                        facts=piece.facts, kind=piece.kind))
+            total = piece.total
     rounded = total.rounded()
+    if rounded.amount != total.amount:
+        trace.append(PriceTraceLine(plugin="core", rule="rounding",
+                                    reason=f"rounded half up to the {currency} minor unit",
+                                    before=total, after=rounded))
     if rounded.amount < 0:
-        raise PricingError(f"price steps made the price of {context.item!r} negative "
-                           f"({rounded})")
-    return PriceResult(total=rounded, unit_price=base.unit_price, trace=tuple(trace))
+        raise PricingError(N_("price steps made the price of %(item)s negative (%(total)s)"),
+                           field=field(index, "item"),
+                           params={"item": context.item, "total": str(rounded)})
+    tax = sum((line.after - line.before for line in trace if line.kind == "tax"),
+              Money(0, currency)).rounded()
+    return PriceResult(total=rounded, unit_price=base.unit_price, trace=tuple(trace), tax=tax,
+                       considered=tuple(considered), facts=context.facts)
 

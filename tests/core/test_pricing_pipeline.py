@@ -1,0 +1,110 @@
+"""The core pricing pipeline: facts, prepared steps, the cache of plugin data, explanations,
+rounding as a trace line, and errors that name the line."""
+
+from decimal import Decimal
+
+import pytest
+
+from tests.sample_plugins import list_price, rule_table
+
+
+@pytest.fixture
+def jimu_plugins():
+    return [list_price, rule_table]
+
+
+@pytest.fixture
+def jimu_load_installed():
+    return False
+
+
+@pytest.fixture(autouse=True)
+def empty_rules():
+    rule_table.STORE.clear()
+    rule_table.LOADS.clear()
+
+
+async def admin_of(platform, *plugins):
+    tenant = await platform.make_tenant(plugins=plugins)
+    return tenant, await platform.login(tenant.admin_username)
+
+
+async def test_core_facts_reach_the_steps_and_the_answer(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "list_price")
+    partner = (await admin.post("/api/v1/partners", json={
+        "code": "HB-YJ", "name": "天津一级", "level": "level1", "region_code": "120112"})).json()
+    body = (await admin.post("/api/v1/pricing/quote", json={
+        "item": "oil-filter", "partner_id": partner["id"], "on_date": "2026-12-01"})).json()
+    assert body["facts"]["partner.level"] == "level1"
+    assert body["facts"]["region.path"] == ["120000", "120100", "120112"]  # the partner's
+    assert body["facts"]["on_date"] == "2026-12-01"
+    assert body["total"] == "45.00" and body["tax"] == "0.00" and body["net"] == "45.00"
+
+
+async def test_prepared_step_loads_its_data_once_until_invalidated(jimu_platform):
+    tenant, admin = await admin_of(jimu_platform, "list_price", "rule_table")
+    rule_table.STORE["310000"] = Decimal(10)
+    lines = {"lines": [{"item": "oil-filter"}, {"item": "labour-hour", "quantity": "2"}],
+             "region_code": "310115"}
+    first = (await admin.post("/api/v1/pricing/lines", json=lines)).json()
+    assert [line["total"] for line in first["lines"]] == ["40.50", "248.40"]
+    assert first["total"] == "288.90"
+    await admin.post("/api/v1/pricing/lines", json=lines)
+    assert len(rule_table.LOADS) == 1  # one load for both lines and both calls
+    rule_table.STORE["310115"] = Decimal(20)  # the deeper region now has a rule
+    async with jimu_platform.as_tenant(tenant):
+        from jimu_sdk import platform
+
+        await platform().invalidate("rule_table.rules")
+    third = (await admin.post("/api/v1/pricing/lines", json=lines)).json()
+    assert len(rule_table.LOADS) == 2
+    assert third["lines"][0]["total"] == "36.00"
+    step = third["lines"][0]["trace"][1]
+    assert (step["plugin"], step["rule"], step["facts"]) == (
+        "rule_table", "310115", {"region.code": "310115"})
+
+
+async def test_explain_lists_the_rules_passed_over(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "list_price", "rule_table")
+    rule_table.STORE["440000"] = Decimal(5)
+    quiet = (await admin.post("/api/v1/pricing/quote", json={
+        "item": "oil-filter", "region_code": "110105"})).json()
+    assert quiet["considered"] == []
+    explained = (await admin.post("/api/v1/pricing/quote", json={
+        "item": "oil-filter", "region_code": "110105", "explain": True})).json()
+    assert explained["considered"] == [{
+        "plugin": "rule_table", "rule": "440000",
+        "reason": "region 440000 not in 110000/110100/110105"}]
+
+
+async def test_rounding_is_a_trace_line_so_the_trace_sums_to_the_total(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "rule_table")
+    body = (await admin.post("/api/v1/pricing/quote", json={
+        "item": "bad-unit", "quantity": "1"})).json()
+    assert body["total"] == "0.33"
+    assert body["trace"][-1]["plugin"] == "core" and body["trace"][-1]["rule"] == "rounding"
+    assert sum(Decimal(t["change"]) for t in body["trace"]) == Decimal(body["total"])
+
+
+@pytest.mark.parametrize(("line", "field", "status"), [
+    ({"item": "oil-filter", "quantity": "0"}, "lines[1].quantity", 422),
+    ({"item": "oil-filter", "quantity": "-3"}, "lines[1].quantity", 422),
+    ({"item": "no-such-item"}, "lines[1].item", 409),  # no plugin can price it
+    ({"item": "usd-item"}, "lines[1].currency", 409),
+])
+async def test_a_bad_line_fails_the_call_naming_the_line(jimu_platform, line, field, status):
+    _, admin = await admin_of(jimu_platform, "list_price", "rule_table")
+    answer = await admin.post("/api/v1/pricing/lines", json={
+        "lines": [{"item": "oil-filter"}, line]})
+    assert answer.status_code == status, answer.text
+    assert answer.json()["field"] == field
+
+
+async def test_unknown_region_and_partner_are_refused(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "list_price")
+    region = await admin.post("/api/v1/pricing/quote", json={
+        "item": "oil-filter", "region_code": "999999"})
+    assert region.status_code == 422 and region.json()["field"] == "region_code"
+    partner = await admin.post("/api/v1/pricing/quote", json={
+        "item": "oil-filter", "partner_id": 4242})
+    assert partner.status_code == 422 and partner.json()["field"] == "partner_id"

@@ -1,0 +1,63 @@
+"""A data-driven price step: rules kept in a ledger-like table, loaded once per pricing call
+through ``platform().cached`` and reloaded only after ``platform().invalidate``."""
+
+from decimal import Decimal
+
+from jimu_sdk import (
+    BasePrice,
+    Money,
+    PluginMeta,
+    PriceAdjustment,
+    PricePass,
+    PriceStep,
+    RuleConsidered,
+    hookimpl,
+    localized,
+    platform,
+)
+
+meta = PluginMeta(name="rule_table", version="1.0.0", title=localized("规则表", "Rule table"),
+                  description=localized("按区域打折", "Discounts per region"), author="tests",
+                  requires_core=">=1.0")
+
+# What the "database" holds; tests change it and call invalidate, loads are counted.
+STORE: dict[str, Decimal] = {}
+LOADS: list[dict[str, Decimal]] = []
+
+
+async def load_rules() -> dict[str, Decimal]:
+    snapshot = dict(STORE)
+    LOADS.append(snapshot)
+    return snapshot
+
+
+async def prepare(contexts):
+    rules = await platform().cached("rule_table.rules", load_rules)
+
+    def apply(context, previous):
+        path = context.facts.get("region.path", ())
+        matching = [code for code in path if code in rules]
+        if not matching:
+            considered = tuple(RuleConsidered(rule=code, reason=f"region {code} not in "
+                                              f"{'/'.join(path) or 'none'}")
+                               for code in sorted(rules)) if context.explain else ()
+            return PricePass(considered=considered)
+        code = matching[-1]  # the deepest region wins
+        return PriceAdjustment(previous * (1 - rules[code] / 100), f"{code} −{rules[code]}%",
+                               rule=code, facts={"region.code": context.facts["region.code"]})
+
+    return apply
+
+
+@hookimpl
+def resolve_base_price(context):
+    if context.item == "bad-unit":
+        return BasePrice(Money("0.333"), rule="odd", reason="a price with a third of a cent")
+    if context.item == "usd-item":
+        return BasePrice(Money("10", "USD"), rule="usd", reason="priced in dollars")
+    return None
+
+
+@hookimpl
+def register_pricing_steps():
+    return [PriceStep(rule="region-discount", order=150, prepare=prepare)]
