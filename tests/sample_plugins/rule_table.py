@@ -37,14 +37,16 @@ async def prepare(contexts):
     def apply(context, previous):
         path = context.facts.get("region.path", ())
         matching = [code for code in path if code in rules]
+        considered = tuple(RuleConsidered(rule=code, reason=f"region {code} not in "
+                                          f"{'/'.join(path) or 'none'}")
+                           for code in sorted(rules) if code not in path
+                           ) if context.explain else ()
         if not matching:
-            considered = tuple(RuleConsidered(rule=code, reason=f"region {code} not in "
-                                              f"{'/'.join(path) or 'none'}")
-                               for code in sorted(rules)) if context.explain else ()
             return PricePass(considered=considered)
         code = matching[-1]  # the deepest region wins
         return PriceAdjustment(previous * (1 - rules[code] / 100), f"{code} −{rules[code]}%",
-                               rule=code, facts={"region.code": context.facts["region.code"]})
+                               rule=code, facts={"region.code": context.facts["region.code"]},
+                               considered=considered)
 
     return apply
 

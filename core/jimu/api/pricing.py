@@ -13,7 +13,9 @@ from jimu.services.pricing import MAX_LINES, price_lines
 from jimu.web.errors import document_errors
 from jimu.web.guards import request_context, requires
 from jimu.web.listing import RecordId
-from jimu_sdk.context import current_tenant_id
+from jimu_sdk import N_
+from jimu_sdk.context import current_tenant_id, has_permission
+from jimu_sdk.errors import PermissionDenied
 from jimu_sdk.types import PriceContext, PriceResult
 from litestar import Controller, Request, post
 from litestar.status_codes import HTTP_200_OK
@@ -102,18 +104,31 @@ def plain(value: Any) -> Any:
     return value
 
 
-def quote_out(context: PriceContext, result: PriceResult) -> QuoteOut:
+def quote_out(context: PriceContext, result: PriceResult, *, detail: bool) -> QuoteOut:
+    """``detail``: the facts behind each step (costs, tiers) — for holders of
+    ``pricing.simulate`` only; everyone else sees the steps, reasons and amounts."""
     return QuoteOut(
         item=context.item, quantity=context.quantity, currency=context.currency,
         unit_price=result.unit_price.amount, total=result.total.amount,
         net=result.net.amount, tax=result.tax.amount if result.tax else Decimal(0),
         trace=[TraceLineOut(plugin=t.plugin, rule=t.rule, reason=t.reason,
                             before=t.before.amount, after=t.after.amount,
-                            change=t.change.amount, kind=t.kind, facts=plain(dict(t.facts)))
+                            change=t.change.amount, kind=t.kind,
+                            facts=plain(dict(t.facts)) if detail else {})
                for t in result.trace],
         considered=[ConsideredOut(plugin=c.plugin, rule=c.rule, reason=c.reason)
                     for c in result.considered],
-        facts=plain(dict(result.facts)))
+        facts=plain(dict(result.facts)) if detail else {})
+
+
+def may_see_detail(explain: bool) -> bool:
+    """Rules passed over and the facts behind a price are pricing policy (other partners'
+    rules, costs): only ``pricing.simulate`` sees them."""
+    detail = has_permission("pricing.simulate")
+    if explain and not detail:
+        raise PermissionDenied(N_("explaining the rules passed over needs the permission "
+                                  "pricing.simulate"), field="explain")
+    return detail
 
 
 class PricingController(Controller):
@@ -135,9 +150,10 @@ class PricingController(Controller):
                                partner_id=data.partner_id, customer_id=data.customer_id,
                                region_code=data.region_code, channel=data.channel,
                                on_date=data.on_date)
+        detail = may_see_detail(data.explain)
         [result] = await price_lines(kernel_of(request), tenant, [context],
                                      explain=data.explain, single=True)
-        return quote_out(context, result)
+        return quote_out(context, result, detail=detail)
 
     @post("/lines", status_code=HTTP_200_OK,
           summary="Price many lines for one partner, customer and region in one call")
@@ -152,8 +168,9 @@ class PricingController(Controller):
                                  customer_id=data.customer_id, region_code=data.region_code,
                                  channel=data.channel, on_date=data.on_date)
                     for line in data.lines]
+        detail = may_see_detail(data.explain)
         results = await price_lines(kernel_of(request), tenant, contexts, explain=data.explain)
-        out = [quote_out(c, r) for c, r in zip(contexts, results, strict=True)]
+        out = [quote_out(c, r, detail=detail) for c, r in zip(contexts, results, strict=True)]
         return LinesOut(currency=data.currency, lines=out,
                         net=sum((o.net for o in out), Decimal(0)),
                         tax=sum((o.tax for o in out), Decimal(0)),

@@ -1,6 +1,16 @@
 """Core's admin pages (server-rendered): sign-in, home, marketplace, templates, settings."""
 
-from jimu.pages import audit, auth, directory, home, marketplace, operator, people, setup
+from jimu.pages import (
+    audit,
+    auth,
+    directory,
+    home,
+    marketplace,
+    operator,
+    people,
+    pricing,
+    setup,
+)
 
 ROUTES = [*auth.ROUTES, *home.ROUTES, *marketplace.ROUTES, *setup.ROUTES, *directory.ROUTES,
-          *audit.ROUTES, *operator.ROUTES, *people.ROUTES]
+          *audit.ROUTES, *operator.ROUTES, *people.ROUTES, *pricing.ROUTES]

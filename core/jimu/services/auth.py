@@ -42,6 +42,8 @@ CORE_PERMISSIONS: dict[str, dict[str, str]] = {
     "audit.read": localized("查看审计日志", "View the audit log"),
     "hook_failures.read": localized("查看插件故障", "View plugin failures"),
     "pricing.quote": localized("计算价格", "Calculate prices"),
+    "pricing.simulate": localized("价格模拟（查看全部规则与成本）",
+                                  "Price simulator (see every rule and cost)"),
     "settings.write": localized("修改企业设置（语言、主题）", "Change organisation settings"),
 }
 
@@ -49,7 +51,7 @@ BUILTIN_ROLES: dict[str, tuple[dict[str, str], frozenset[str]]] = {
     "admin": (localized("总部管理员", "Tenant admin"), frozenset(CORE_PERMISSIONS)),
     "staff": (localized("员工/客服", "Staff"), frozenset({
         "customers.read", "customers.write", "customers.contact", "partners.read",
-        "regions.read", "pricing.quote"})),
+        "regions.read", "pricing.quote", "pricing.simulate"})),
     "partner": (localized("合作伙伴用户", "Partner user"), frozenset({
         "customers.read", "customers.write", "partners.read", "regions.read",
         "pricing.quote"})),

@@ -250,6 +250,8 @@ CORE_MENU: tuple[tuple[str, str, str, str, str | None, int], ...] = (
     ("templates", "setup", N_("Industry templates"), "/admin/templates", "plugins.write", 20),
     ("users", "setup", N_("Users and roles"), "/admin/users", "users.read", 30),
     ("tokens", "setup", N_("API tokens"), "/admin/tokens", "tokens.write", 40),
+    ("pricing", "work", N_("Price simulator"), "/admin/pricing/simulator", "pricing.simulate",
+     90),
     ("audit", "setup", N_("Audit log"), "/admin/audit", "audit.read", 50),
     ("settings", "setup", N_("Settings"), "/admin/settings", "settings.write", 60),
 )
