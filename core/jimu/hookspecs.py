@@ -202,7 +202,10 @@ def register_schedules() -> Sequence[Schedule] | None:
 def register_event_handlers() -> Sequence[EventHandler] | None:
     """Return handlers of domain events (``customer.created``, …) from the outbox.
 
-    Handlers are retried with backoff and run at most once per event and handler.
+    Handlers are retried with backoff and run at most once per event and handler. A handler
+    with ``in_transaction=True`` runs instead inside the emitting transaction: its writes
+    commit with the change, and the error it raises refuses the change (e.g. an order whose
+    parts cannot be reserved).
 
     Example::
 

@@ -248,15 +248,18 @@ class JobSystem:
 
     # ------------------------------------------------------------------ core actors
 
-    def handlers_for(self, enabled: frozenset[str], event_type: str
-                     ) -> list[tuple[str, EventHandler]]:
+    def handlers_for(self, enabled: frozenset[str], event_type: str, *,
+                     in_transaction: bool = False) -> list[tuple[str, EventHandler]]:
+        """Handlers of the enabled plugins for ``event_type``: the outbox-delivered ones, or
+        with ``in_transaction`` those that run inside the emitting transaction."""
         found = []
         for slug in sorted(enabled):
             plugin = self.kernel.plugins.plugins.get(slug)
             if plugin is None:
                 continue
             for handler in plugin.contributed("register_event_handlers", []):
-                if handler.event_type in (event_type, "*"):
+                if (handler.event_type in (event_type, "*")
+                        and handler.in_transaction == in_transaction):
                     found.append((f"{slug}:{handler.name}", handler))
         return found
 

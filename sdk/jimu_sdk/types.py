@@ -365,12 +365,19 @@ class EventHandler:
 
     Delivery is at least once; the core records ``(handler, event)`` as processed in the same
     transaction as the handler's writes, so a redelivered event is skipped.
+
+    ``in_transaction=True`` runs the handler instead inside the emitting transaction, at the
+    moment of ``emit``: its writes commit or roll back with the change that caused the event,
+    and a ``JimuError`` it raises fails the emitter's request with that error (e.g. an order
+    that cannot reserve its parts is refused, and nothing of it is written). Keep such
+    handlers quick; they are never retried or redelivered.
     """
 
     event_type: str
     name: str
     handle: Callable[[DomainEvent], Awaitable[None] | None]
     max_retries: int = 5
+    in_transaction: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,11 @@ def jimu_plugins():
     return [ledger]
 
 
+@pytest.fixture
+def jimu_load_installed():
+    return False
+
+
 async def entries(platform, tenant, kind):
     async with platform.as_tenant(tenant):
         return await LedgerEntry.scoped_select().where(LedgerEntry.kind == kind)
@@ -65,6 +70,24 @@ async def test_failed_request_writes_no_event(jimu_platform):
     assert bad.status_code == 422
     async with jimu_platform.kernel.db.transaction():
         assert await OutboxEvent.count() == 0
+
+
+async def test_in_transaction_handler_commits_or_fails_with_the_change(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    customer = (await admin.post("/api/v1/customers", json={"name": "李强"})).json()
+    # Ran inside the request, before any job: the check row committed with the customer.
+    assert [e["ref"] for e in await entries(jimu_platform, tenant, "customer.checked")] == [
+        customer["id"]]
+    refused = await admin.post("/api/v1/customers", json={"name": "黑名单客户"})
+    assert refused.status_code == 409 and refused.json()["field"] == "name"
+    listed = (await admin.get("/api/v1/customers")).json()
+    assert [c["name"] for c in listed["items"]] == ["李强"]  # nothing of it was written
+    async with jimu_platform.kernel.db.transaction():
+        assert await OutboxEvent.count().where(
+            OutboxEvent.event_type == "customer.created") == 1
+    await jimu_platform.run_jobs()  # the outbox never delivers it to the in-transaction one
+    assert len(await entries(jimu_platform, tenant, "customer.checked")) == 1
 
 
 async def test_undispatched_events_go_out_after_a_restart(jimu_platform, monkeypatch):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jimu_sdk.context import current_scope, current_tenant_id
 from jimu_sdk.errors import ValidationFailed
-from jimu_sdk.types import PriceContext, PriceResult
+from jimu_sdk.types import DomainEvent, PriceContext, PriceResult
 
 from jimu.db.tables import AuditEntry, DataRevision, OutboxEvent, Partner, Timer, User
 from jimu.regions import region_chain
@@ -34,6 +35,17 @@ class KernelServices:
                           created_at=self.kernel.clock.now())
         await row.save()
         self.kernel.jobs.events_pending = True
+        state = self.kernel._tenants.get(tenant_id) if tenant_id is not None else None
+        if state is not None and tenant_id is not None:
+            handlers = self.kernel.jobs.handlers_for(state.enabled, event_type,
+                                                     in_transaction=True)
+            if handlers:
+                event = DomainEvent(id=row.id, tenant_id=tenant_id, type=event_type,
+                                    payload=dict(payload), occurred_at=row.created_at)
+                for _key, handler in handlers:
+                    answer = handler.handle(event)
+                    if inspect.isawaitable(answer):
+                        await answer
         return row.id
 
     async def schedule_at(self, when: dt.datetime, job: str, args: Mapping[str, Any],

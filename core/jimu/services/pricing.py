@@ -87,8 +87,9 @@ async def price_lines(kernel: Kernel, tenant: TenantState, contexts: Sequence[Pr
         if context.quantity > MAX_QUANTITY:
             raise ValidationFailed(N_("quantity must be at most %(max)s"),
                                    field=field(index, "quantity"), params={"max": MAX_QUANTITY})
+    given = contexts
     contexts = await _with_core_facts(kernel, tenant, contexts, field, explain)
-    contexts = await _with_plugin_facts(tenant, contexts)
+    contexts = await _with_plugin_facts(tenant, given, contexts)
     appliers = await _prepare_steps(kernel, tenant, contexts)
     return [_price_line(kernel, tenant, index, context, appliers, field)
             for index, context in enumerate(contexts)]
@@ -147,7 +148,7 @@ async def _with_core_facts(kernel: Kernel, tenant: TenantState,
     return enriched
 
 
-async def _with_plugin_facts(tenant: TenantState,
+async def _with_plugin_facts(tenant: TenantState, given: Sequence[PriceContext],
                              contexts: list[PriceContext]) -> list[PriceContext]:
     answers = []
     for answer in tenant.hooks.pricing_facts(contexts=contexts):
@@ -158,10 +159,11 @@ async def _with_plugin_facts(tenant: TenantState,
     if not answers:
         return contexts
     merged = []
-    for index, context in enumerate(contexts):
+    for index, (original, context) in enumerate(zip(given, contexts, strict=True)):
         facts = dict(context.facts)
         for answer in answers:
             facts.update(answer[index])
+        facts.update(original.facts)  # what the caller says still wins ("as if tier A")
         merged.append(replace(context, facts=facts))
     return merged
 

@@ -1,6 +1,7 @@
 """Counts events exactly once, runs a job on a timer and a nightly schedule."""
 
 from jimu_sdk import (
+    Conflict,
     EventHandler,
     Job,
     PluginMeta,
@@ -27,6 +28,13 @@ async def count_customer(event):
     await LedgerEntry.scoped_insert(kind="customer.created", ref=event.payload["id"])
 
 
+async def check_customer(event):
+    """In the creating transaction: refuse a blocked name, record the check otherwise."""
+    if event.payload.get("name") == "黑名单客户":
+        raise Conflict("this customer is on the ledger's block list", field="name")
+    await LedgerEntry.scoped_insert(kind="customer.checked", ref=event.payload["id"])
+
+
 async def tick(tenant_id, ref=0):
     await LedgerEntry.scoped_insert(kind="job", ref=ref)
 
@@ -43,7 +51,9 @@ def register_piccolo_app():
 @hookimpl
 def register_event_handlers():
     return [EventHandler(event_type="customer.created", name="count", handle=count_customer,
-                         max_retries=5)]
+                         max_retries=5),
+            EventHandler(event_type="customer.created", name="check", handle=check_customer,
+                         in_transaction=True)]
 
 
 @hookimpl
