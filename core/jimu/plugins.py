@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 import pluggy
 from cronsim import CronSim, CronSimError
-from jimu_sdk.errors import Conflict, NotFound, ValidationFailed
+from jimu_sdk.errors import Conflict, JimuError, NotFound, ValidationFailed
 from jimu_sdk.markers import ENTRY_POINT_GROUP, HOOK_NAMESPACE
 from jimu_sdk.types import REQUIRED_LOCALES, PluginMeta
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -126,7 +126,8 @@ def guard_implementation(function: Callable[..., Any], *, plugin: str, hook: str
 
     Async implementations are cancelled at ``timeout``; a synchronous one cannot be interrupted,
     so its late answer is discarded and recorded as a timeout. Fail-closed hooks re-raise
-    :class:`HookFailed` after recording, so the money path can refuse to answer.
+    :class:`HookFailed` after recording, so the money path can refuse to answer; a
+    ``JimuError`` they raise is the plugin refusing the input and passes through unrecorded.
     """
 
     def failed(kind: str, error: str, tb: str) -> None:
@@ -142,6 +143,8 @@ def guard_implementation(function: Callable[..., Any], *, plugin: str, hook: str
             except TimeoutError:
                 failed("timeout", f"no answer within {timeout:g}s", "")
             except Exception as exc:
+                if fail_closed and isinstance(exc, JimuError):
+                    raise  # the plugin refused the input (an unknown item): the user's to fix
                 failed("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
             return None
 
@@ -154,6 +157,8 @@ def guard_implementation(function: Callable[..., Any], *, plugin: str, hook: str
         except HookFailed:
             raise
         except Exception as exc:
+            if fail_closed and isinstance(exc, JimuError):
+                raise  # the plugin refused the input (an unknown item): the user's to fix
             failed("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
             return None
         elapsed = time.perf_counter() - started

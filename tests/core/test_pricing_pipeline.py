@@ -100,6 +100,15 @@ async def test_a_bad_line_fails_the_call_naming_the_line(jimu_platform, line, fi
     assert answer.json()["field"] == field
 
 
+async def test_a_plugin_refusing_a_line_answers_its_own_error(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "list_price", "rule_table")
+    answer = await admin.post("/api/v1/pricing/quote", json={"item": "discontinued"})
+    assert answer.status_code == 422, answer.text  # not a 500: the plugin judged the input
+    assert answer.json()["message"] == "item discontinued is no longer sold"
+    failures = (await admin.get("/api/v1/plugins/rule_table")).json()
+    assert failures["status"] == "ok"
+
+
 async def test_unknown_region_and_partner_are_refused(jimu_platform):
     _, admin = await admin_of(jimu_platform, "list_price")
     region = await admin.post("/api/v1/pricing/quote", json={

@@ -11,6 +11,7 @@ from jimu_sdk import (
     PricePass,
     PriceStep,
     RuleConsidered,
+    ValidationFailed,
     hookimpl,
     localized,
     platform,
@@ -49,6 +50,14 @@ async def prepare(contexts):
                                considered=considered)
 
     return apply
+
+
+@hookimpl
+async def pricing_facts(contexts):
+    for context in contexts:
+        if context.item == "discontinued":
+            raise ValidationFailed("item discontinued is no longer sold", field="item")
+    return None
 
 
 @hookimpl

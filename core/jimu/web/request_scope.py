@@ -184,7 +184,9 @@ class RequestScopeMiddleware:
         if _has_nul(scope.get("query_string", b"")) or _has_nul(scope.get("raw_path", b"")):
             await _send_nul_refusal(send, request_id)
             return
-        receive = _refuse_nul_in_body(receive)
+        # Uploaded files (XLSX is a zip) are binary: only non-multipart bodies are text.
+        if not (_header(scope, b"content-type") or "").startswith("multipart/form-data"):
+            receive = _refuse_nul_in_body(receive)
         if scope["path"].startswith(NO_TRANSACTION):
             scope.setdefault("state", {})["jimu"] = RequestContext(request_id, None, None,
                                                                   frozenset())
