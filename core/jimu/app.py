@@ -21,7 +21,7 @@ from jimu.pages import ROUTES as PAGE_ROUTES
 from jimu.pages import not_found
 from jimu.version import __version__
 from jimu.web.errors import EXCEPTION_HANDLERS, document_errors
-from jimu.web.guards import plugin_enabled, requires, tenant_member
+from jimu.web.guards import plugin_enabled, requires, requires_per_handler, tenant_member
 from jimu.web.request_scope import RequestScopeMiddleware
 from jimu.web.ui import ThemedTemplateEngine, kernel_themes
 
@@ -59,12 +59,25 @@ class JimuCore(InitPlugin):
                 app_config.route_handlers.append(Router(
                     path=f"/api/v1/{slug}", route_handlers=document_errors(routes),
                     guards=[tenant_member, plugin_enabled(slug)], tags=[slug]))
-            for page in plugin.contributed("register_admin_pages", []):
-                guards = [tenant_member, plugin_enabled(slug)]
-                if page.permission:
-                    guards.append(requires(page.permission))
+            pages = list(plugin.contributed("register_admin_pages", []))
+            # Handlers share one router per plugin, so a GET and a POST page may share a
+            # path; a controller brings its own paths and gets a router of its own.
+            handlers = [page for page in pages if not isinstance(page.handler, type)]
+            for page in pages:
+                if isinstance(page.handler, type):
+                    guards = [tenant_member, plugin_enabled(slug)]
+                    if page.permission:
+                        guards.append(requires(page.permission))
+                    app_config.route_handlers.append(Router(
+                        path=f"/admin/p/{slug}", route_handlers=[page.handler], guards=guards,
+                        include_in_schema=False))
+            if handlers:
+                permissions = {page.handler.fn: page.permission for page in handlers
+                               if page.permission}
                 app_config.route_handlers.append(Router(
-                    path=f"/admin/p/{slug}", route_handlers=[page.handler], guards=guards,
+                    path=f"/admin/p/{slug}", route_handlers=[page.handler for page in handlers],
+                    guards=[tenant_member, plugin_enabled(slug),
+                            requires_per_handler(permissions)],
                     include_in_schema=False))
         app_config.route_handlers.extend(not_found.ROUTES)  # last: only what nothing else serves
         app_config.middleware.insert(0, RequestScopeMiddleware)

@@ -158,9 +158,12 @@ class Kernel:
 
         try:
             async with self.db.transaction(tenant_id=tenant_id, write=write):
-                if permissions is None and tenant_id is not None and role is not None:
+                if tenant_id is not None:
+                    # Loaded for the platform services that read it (settings, time zone,
+                    # the enabled plugins' contributions).
                     state = await self.tenant_state(tenant_id)
-                    permissions = state.role_permissions.get(role, frozenset())
+                    if permissions is None and role is not None:
+                        permissions = state.role_permissions.get(role, frozenset())
                 scope = Scope(tenant_id=tenant_id, user_id=user_id, role=role,
                               partner_id=partner_id, permissions=permissions or frozenset(),
                               request_id=request_id, platform=KernelServices(self))

@@ -69,7 +69,8 @@ async def test_hook_register_event_handlers(jimu_platform):
     from tests.sample_plugins.ledger.tables import LedgerEntry
 
     async with jimu_platform.as_tenant(tenant):
-        assert await LedgerEntry.scoped_count() == 1
+        assert await LedgerEntry.scoped_count().where(
+            LedgerEntry.kind == "customer.created") == 1
 
 
 async def test_hook_register_settings_schema(jimu_platform):

@@ -23,6 +23,9 @@ from litestar.status_codes import HTTP_200_OK
 Quantity = Decimal  # msgspec cannot bound a Decimal: the pricing service checks it
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
 RegionCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
+Location = Annotated[list[Decimal], msgspec.Meta(
+    min_length=2, max_length=2,
+    description="[longitude, latitude] of the place priced for, e.g. a store in a geofence")]
 
 
 class QuoteIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,6 +37,7 @@ class QuoteIn(msgspec.Struct, forbid_unknown_fields=True):
     region_code: RegionCode | None = None
     channel: Annotated[str, msgspec.Meta(max_length=63)] | None = None
     on_date: dt.date | None = None
+    location: Location | None = None
     explain: bool = False
 
 
@@ -50,6 +54,7 @@ class LinesIn(msgspec.Struct, forbid_unknown_fields=True):
     region_code: RegionCode | None = None
     channel: Annotated[str, msgspec.Meta(max_length=63)] | None = None
     on_date: dt.date | None = None
+    location: Location | None = None
     explain: bool = False
 
 
@@ -121,6 +126,11 @@ def quote_out(context: PriceContext, result: PriceResult, *, detail: bool) -> Qu
         facts=plain(dict(result.facts)) if detail else {})
 
 
+def given_facts(location: list[Decimal] | None) -> dict[str, Any]:
+    """Facts a caller may state: the location (``location``: [lng, lat]), for geofences."""
+    return {} if location is None else {"location": (location[0], location[1])}
+
+
 def may_see_detail(explain: bool) -> bool:
     """Rules passed over and the facts behind a price are pricing policy (other partners'
     rules, costs): only ``pricing.simulate`` sees them."""
@@ -149,7 +159,7 @@ class PricingController(Controller):
                                quantity=data.quantity, currency=data.currency,
                                partner_id=data.partner_id, customer_id=data.customer_id,
                                region_code=data.region_code, channel=data.channel,
-                               on_date=data.on_date)
+                               on_date=data.on_date, facts=given_facts(data.location))
         detail = may_see_detail(data.explain)
         [result] = await price_lines(kernel_of(request), tenant, [context],
                                      explain=data.explain, single=True)
@@ -166,7 +176,8 @@ class PricingController(Controller):
         contexts = [PriceContext(tenant_id=tenant_id, item=line.item, quantity=line.quantity,
                                  currency=data.currency, partner_id=data.partner_id,
                                  customer_id=data.customer_id, region_code=data.region_code,
-                                 channel=data.channel, on_date=data.on_date)
+                                 channel=data.channel, on_date=data.on_date,
+                                 facts=given_facts(data.location))
                     for line in data.lines]
         detail = may_see_detail(data.explain)
         results = await price_lines(kernel_of(request), tenant, contexts, explain=data.explain)

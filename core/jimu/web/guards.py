@@ -56,6 +56,18 @@ def requires(permission: str) -> Guard:
     return guard
 
 
+def requires_per_handler(permissions: dict[Any, str]) -> Guard:
+    """Guard for a router of several handlers, each with its own permission (keyed by the
+    handler's function, which litestar keeps when it copies a handler into a router)."""
+
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        permission = permissions.get(getattr(handler, "fn", None))
+        if permission is not None:
+            await requires(permission)(connection, handler)
+
+    return guard
+
+
 async def platform_operator(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     _check_signed_in(connection)
     if PLATFORM_PERMISSION not in request_context(connection).permissions:
