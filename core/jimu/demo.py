@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jimu.db.tables import Customer, Partner, Tenant, User
 from jimu.jobs import await_maybe
@@ -49,6 +49,18 @@ CUSTOMERS = [
 ]
 
 
+PRICING_HOOKS = ("register_pricing_steps", "pricing_facts", "resolve_base_price",
+                 "register_price_factor_kinds")
+
+
+def _seeding_order(item: tuple[str, Any]) -> tuple[int, str]:
+    """Plugins that make prices seed first, so documents other plugins price in their sample
+    data (quotations, orders) see the whole pricing configuration; then by slug."""
+    slug, plugin = item
+    prices = any(hasattr(plugin.module, hook) for hook in PRICING_HOOKS)
+    return (0 if prices else 1, slug)
+
+
 async def ensure_demo(kernel: Kernel, password: str,
                       progress: Callable[[str], None] = lambda _: None) -> dict[str, str]:
     """Create the demo tenant once; on later runs only reset the demo logins' password."""
@@ -85,7 +97,7 @@ async def ensure_demo(kernel: Kernel, password: str,
             User(tenant_id=tenant["id"], username=LOGINS["partner (dealer)"],
                  display_name="华北总代", password_hash=password_hash, role="partner",
                  partner_id=ids["HB-ZD"]))
-        for slug, plugin in sorted(kernel.plugins.plugins.items()):
+        for slug, plugin in sorted(kernel.plugins.plugins.items(), key=_seeding_order):
             seeder = plugin.contributions.get("register_demo_data")
             if seeder is not None:
                 progress(f"sample data of {slug}")

@@ -68,9 +68,11 @@ class Money:
     currency: str = "CNY"
 
     def __init__(self, amount: Decimal | str | int, currency: str = "CNY") -> None:
-        if isinstance(amount, float):
-            raise TypeError("Money does not accept float; pass a Decimal or a string")
-        object.__setattr__(self, "amount", Decimal(amount))
+        if amount.__class__ is not Decimal:  # the common case skips the conversion
+            if isinstance(amount, float):
+                raise TypeError("Money does not accept float; pass a Decimal or a string")
+            amount = Decimal(amount)
+        object.__setattr__(self, "amount", amount)
         object.__setattr__(self, "currency", currency)
 
     def _same(self, other: Money) -> None:

@@ -77,3 +77,25 @@ async def test_unknown_timezone_is_refused_naming_the_field(jimu_platform):
         "slug": "tz-test", "name": "TZ", "admin_username": "tz-admin",
         "admin_password": "long-enough-1", "timezone": "Mars/Olympus"})
     assert response.status_code == 422 and response.json()["field"] == "timezone"
+
+
+def test_a_unique_violation_is_told_apart_from_other_database_errors():
+    import sqlite3
+
+    import asyncpg
+    from jimu.web.errors import _is_unique_violation
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (code TEXT UNIQUE, n INTEGER NOT NULL)")
+    db.execute("INSERT INTO t VALUES ('Q-1', 1)")
+    try:
+        db.execute("INSERT INTO t VALUES ('Q-1', 2)")
+    except sqlite3.IntegrityError as exc:
+        duplicate = exc
+    try:
+        db.execute("INSERT INTO t VALUES ('Q-2', NULL)")
+    except sqlite3.IntegrityError as exc:
+        missing = exc
+    assert _is_unique_violation(duplicate) and not _is_unique_violation(missing)
+    assert _is_unique_violation(asyncpg.exceptions.UniqueViolationError("duplicate key"))
+    assert not _is_unique_violation(asyncpg.exceptions.NotNullViolationError("null"))

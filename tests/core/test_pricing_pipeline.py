@@ -109,6 +109,14 @@ async def test_a_plugin_refusing_a_line_answers_its_own_error(jimu_platform):
     assert failures["status"] == "ok"
 
 
+async def test_a_step_answering_no_number_fails_closed(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "list_price", "rule_table")
+    rule_table.STORE["BROKEN"] = Decimal(1)
+    answer = await admin.post("/api/v1/pricing/quote", json={"item": "oil-filter"})
+    assert answer.status_code == 409, answer.text
+    assert "rule_table" in answer.json()["message"]
+
+
 async def test_unknown_region_and_partner_are_refused(jimu_platform):
     _, admin = await admin_of(jimu_platform, "list_price")
     region = await admin.post("/api/v1/pricing/quote", json={
@@ -117,3 +125,13 @@ async def test_unknown_region_and_partner_are_refused(jimu_platform):
     partner = await admin.post("/api/v1/pricing/quote", json={
         "item": "oil-filter", "partner_id": 4242})
     assert partner.status_code == 422 and partner.json()["field"] == "partner_id"
+
+
+async def test_plugin_audits_of_plain_text_read_back_as_text(jimu_platform):
+    tenant, admin = await admin_of(jimu_platform, "list_price")
+    from jimu_sdk import platform
+
+    async with jimu_platform.as_tenant(tenant), jimu_platform.kernel.db.transaction():
+        await platform().audit("list_price.entry", "entry:1", "52", "abc")
+    entries = (await admin.get("/api/v1/audit", params={"action": "list_price.entry"})).json()
+    assert [(e["before"], e["after"]) for e in entries["items"]] == [("52", "abc")]

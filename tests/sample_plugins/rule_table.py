@@ -36,6 +36,8 @@ async def prepare(contexts):
     rules = await platform().cached("rule_table.rules", load_rules)
 
     def apply(context, previous):
+        if "BROKEN" in rules:  # a plugin bug: a total that is not a number
+            return PriceAdjustment(Money("Infinity"), "broken")
         path = context.facts.get("region.path", ())
         matching = [code for code in path if code in rules]
         considered = tuple(RuleConsidered(rule=code, reason=f"region {code} not in "

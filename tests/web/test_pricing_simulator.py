@@ -78,3 +78,11 @@ async def test_partner_users_cannot_simulate_nor_ask_for_explanations(jimu_platf
     assert denied.status_code == 403 and denied.json()["field"] == "explain"
     plain = (await user.post("/api/v1/pricing/quote", json={"item": "oil-filter"})).json()
     assert plain["total"] == "45.00" and plain["facts"] == {}
+
+
+async def test_template_text_may_hold_a_plain_percent_sign(jimu_platform):
+    from jimu.web.ui import build_environment, kernel_themes
+
+    env = build_environment(jimu_platform.kernel, kernel_themes(jimu_platform.kernel)["default"])
+    template = env.from_string('{{ _("Tax rate (%)") }} | {{ _("%(count)s lines", count=3) }}')
+    assert template.render() == "Tax rate (%) | 3 lines"

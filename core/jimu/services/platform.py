@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,9 +25,20 @@ PARTNER_FIELDS = (Partner.id, Partner.code, Partner.name, Partner.kind, Partner.
                   Partner.parent_id, Partner.region_code, Partner.created_at)
 
 
+def _as_json_value(value: Any) -> Any:
+    """piccolo stores a ``str`` given to a JSON column as already-encoded JSON: encode it, so a
+    plugin auditing the text "52" or "abc" reads back the same text."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else value
+
+
 class KernelServices:
+    """One per request, job or timer scope (so per transaction)."""
+
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
+        # Revision tokens of the tenant's cached data sets, read once per scope (one query
+        # for all of them) and kept in step with this scope's own invalidations.
+        self._tokens: dict[int, dict[str, str]] = {}
 
     async def emit(self, event_type: str, payload: Mapping[str, Any]) -> int:
         scope = current_scope()
@@ -78,7 +90,8 @@ class KernelServices:
             user = await User.select(User.username).where(User.id == user_id).first()
             username = user["username"] if user else ""
         await AuditEntry.scoped_insert(user_id=user_id, username=username, action=action,
-                                       target=target, before=before, after=after,
+                                       target=target, before=_as_json_value(before),
+                                       after=_as_json_value(after),
                                        created_at=self.kernel.clock.now())
 
     async def get_customer(self, customer_id: int) -> Mapping[str, Any]:
@@ -135,9 +148,11 @@ class KernelServices:
 
     async def cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
         tenant_id = current_tenant_id()
-        row = await DataRevision.scoped_select(DataRevision.token).where(
-            DataRevision.name == name).first()
-        token = row["token"] if row else ""
+        tokens = self._tokens.get(tenant_id)
+        if tokens is None:
+            rows = await DataRevision.scoped_select(DataRevision.name, DataRevision.token)
+            tokens = self._tokens[tenant_id] = {r["name"]: r["token"] for r in rows}
+        token = tokens.get(name, "")
         caches = self.kernel.tenant_caches
         key = (tenant_id, name)
         hit = caches.get(key)
@@ -152,11 +167,15 @@ class KernelServices:
         return value
 
     async def invalidate(self, name: str) -> None:
+        tenant_id = current_tenant_id()
+        token = uuid.uuid4().hex
         # One statement, so two writers racing on the first revision cannot collide.
         await DataRevision.raw(
             "INSERT INTO core_data_revision (tenant_id, name, token) VALUES ({}, {}, {}) "
             "ON CONFLICT (tenant_id, name) DO UPDATE SET token = excluded.token",
-            current_tenant_id(), name, uuid.uuid4().hex)
+            tenant_id, name, token)
+        if tenant_id in self._tokens:
+            self._tokens[tenant_id][name] = token
 
     def contributions(self, hook: str) -> list[tuple[str, Any]]:
         state = self.kernel._tenants.get(current_tenant_id())

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -91,7 +90,8 @@ async def price_lines(kernel: Kernel, tenant: TenantState, contexts: Sequence[Pr
     contexts = await _with_core_facts(kernel, tenant, contexts, field, explain)
     contexts = await _with_plugin_facts(tenant, given, contexts)
     appliers = await _prepare_steps(kernel, tenant, contexts)
-    return [_price_line(kernel, tenant, index, context, appliers, field)
+    base_impls = list(reversed(tenant.hooks.resolve_base_price.get_hookimpls()))
+    return [_price_line(kernel, tenant, index, context, appliers, base_impls, field)
             for index, context in enumerate(contexts)]
 
 
@@ -143,8 +143,13 @@ async def _with_core_facts(kernel: Kernel, tenant: TenantState,
             facts.update({"region.code": region, "region.path": ancestor_codes(region),
                           "region.level": regions[region]["level"]})
         facts.update(context.facts)  # what the caller knows wins (e.g. a store's location)
-        enriched.append(replace(context, region_code=region, on_date=facts["on_date"],
-                                facts=facts, explain=explain or context.explain))
+        # Built directly (dataclasses.replace is slow on the hot path of a quotation); the
+        # facts dict stays ours, so plugin facts are merged into it in place below.
+        enriched.append(PriceContext(
+            tenant_id=context.tenant_id, item=context.item, quantity=context.quantity,
+            currency=context.currency, partner_id=context.partner_id,
+            customer_id=context.customer_id, region_code=region, channel=context.channel,
+            on_date=facts["on_date"], facts=facts, explain=explain or context.explain))
     return enriched
 
 
@@ -156,16 +161,14 @@ async def _with_plugin_facts(tenant: TenantState, given: Sequence[PriceContext],
             answer = await answer
         if answer:
             answers.append(answer)
-    if not answers:
-        return contexts
-    merged = []
     for index, (original, context) in enumerate(zip(given, contexts, strict=True)):
-        facts = dict(context.facts)
+        facts = context.facts
+        assert isinstance(facts, dict)  # built by _with_core_facts for this call
         for answer in answers:
             facts.update(answer[index])
-        facts.update(original.facts)  # what the caller says still wins ("as if tier A")
-        merged.append(replace(context, facts=facts))
-    return merged
+        if answers and original.facts:
+            facts.update(original.facts)  # what the caller says still wins ("as if tier A")
+    return contexts
 
 
 # ----------------------------------------------------------------------------- steps
@@ -202,10 +205,10 @@ def _step_failed(kernel: Kernel, tenant: TenantState, slug: str, step: PriceStep
                         plugin=slug, rule=step.rule)
 
 
-def _base_price(tenant: TenantState, index: int, context: PriceContext,
+def _base_price(impls: Sequence[Any], index: int, context: PriceContext,
                 field: Callable[[int, str], str]) -> tuple[Any, str]:
     # Call the firstresult hook impl by impl (in pluggy's order) to know which plugin answered.
-    for impl in reversed(tenant.hooks.resolve_base_price.get_hookimpls()):
+    for impl in impls:
         try:
             base = impl.function(context)
         except HookFailed as exc:
@@ -221,15 +224,20 @@ def _base_price(tenant: TenantState, index: int, context: PriceContext,
 
 
 def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceContext,
-                appliers: list[tuple[str, PriceStep, StepApply]],
+                appliers: list[tuple[str, PriceStep, StepApply]], base_impls: Sequence[Any],
                 field: Callable[[int, str], str]) -> PriceResult:
-    base, base_plugin = _base_price(tenant, index, context, field)
+    base, base_plugin = _base_price(base_impls, index, context, field)
     currency = context.currency
     if base.unit_price.currency != currency:
         raise PricingError(N_("the base price of %(item)s is in %(base)s, not %(currency)s"),
                            field=field(index, "currency"),
                            params={"item": context.item, "base": base.unit_price.currency,
                                    "currency": currency})
+    if not base.unit_price.amount.is_finite():
+        raise PricingError(N_("no price: plugin %(plugin)s answered %(amount)s as the base "
+                              "price of %(item)s"), field=field(index, "item"),
+                           params={"plugin": base_plugin, "amount": base.unit_price.amount,
+                                   "item": context.item}, plugin=base_plugin)
     total = base.unit_price * context.quantity
     trace = [PriceTraceLine(plugin=base_plugin, rule=base.rule,
                             reason=f"{base.reason} × {context.quantity}",
@@ -249,6 +257,9 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
                                   for c in piece.considered)
             if isinstance(piece, PricePass):
                 continue
+            if not piece.total.amount.is_finite():
+                raise _step_failed(kernel, tenant, slug, step, ArithmeticError(
+                    f"it answered {piece.total.amount} for {context.item}"))
             if piece.total.currency != currency:
                 raise PricingError(N_("price step %(rule)s of plugin %(plugin)s changed the "
                                       "currency"), params={"rule": step.rule, "plugin": slug},

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import msgspec
-from jimu_sdk.errors import JimuError
+from jimu_sdk.errors import Conflict, JimuError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.handlers import HTTPRouteHandler
@@ -65,7 +66,19 @@ def http_error(request: Request, exc: HTTPException) -> Response[Any]:
                     headers=headers)
 
 
+def _is_unique_violation(exc: Exception) -> bool:
+    """Two requests writing the same unique value at once (a document number, a code): the
+    loser hits the database's unique index after its own check passed."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(exc)
+    return type(exc).__name__ == "UniqueViolationError"  # asyncpg, not imported on SQLite
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response[Any]:
+    if _is_unique_violation(exc):
+        log.info("unique violation answered 409", extra={"error": str(exc)})
+        return jimu_error(request, Conflict(
+            "someone else saved the same thing at the same moment; send the request again"))
     log.exception("unhandled error", exc_info=exc)
     if _page(request):
         return _html(request, 500, JimuError("an unexpected error occurred; quote the "

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +23,14 @@ from zoneinfo import ZoneInfo
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from jimu_sdk.types import Money
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    pass_context,
+    select_autoescape,
+)
 from jinja2 import TemplateNotFound as JinjaTemplateNotFound
 from litestar.exceptions import TemplateNotFoundException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -186,6 +193,7 @@ def build_environment(kernel: Kernel, theme: Theme) -> Environment:
     catalogs = kernel.catalogs
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=catalogs.gettext, ngettext=catalogs.ngettext, newstyle=True)
+    env.globals["gettext"] = template_gettext(catalogs.gettext)
     env.globals.update(
         ui=ui, theme=theme, version=__version__, t=localized_text,
         menu=lambda: build_menu(kernel, ui()), themes=lambda: kernel_themes(kernel),
@@ -257,6 +265,21 @@ CORE_MENU: tuple[tuple[str, str, str, str, str | None, int], ...] = (
 )
 SECTION_TITLES = {"work": N_("Workspace"), "setup": N_("Configuration"),
                   "platform": N_("Platform")}
+
+
+def template_gettext(gettext: Callable[[str], str]) -> Callable[..., str]:
+    """``_()`` in templates: jinja's new-style gettext, except that a message given no
+    parameters is not %-formatted, so a plain "%" in a text or its translation ("税率（%）")
+    shows as written instead of failing the page. With parameters it formats, as before."""
+
+    @pass_context
+    def _gettext(context: Any, message: str, **variables: Any) -> str:
+        text = context.call(gettext, message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text  # type: ignore[no-any-return]
+
+    return _gettext
 
 
 def build_menu(kernel: Kernel, state: UIRequest) -> list[tuple[str, list[MenuEntry]]]:
