@@ -26,10 +26,18 @@ def jimu(env, *args, input_text=None, ok=True):
     return result
 
 
+def migrated_apps(output: str) -> list[str]:
+    line = next(text for text in output.splitlines() if text.startswith("migrated: "))
+    return line.removeprefix("migrated: ").split(", ")
+
+
 def test_migrate_creates_and_reverts_everything(env):
-    assert "migrated: jimu_core, followups" in jimu(env, "migrate").stdout
+    installed = {"jimu_core", "followups", "price_lists", "regional_pricing", "price_tiers",
+                 "price_factors", "parts", "projects", "quotations"}
+    first = migrated_apps(jimu(env, "migrate").stdout)
+    assert first[0] == "jimu_core" and set(first) == installed
     assert "reverted" in jimu(env, "migrate", "--backwards", "--yes").stdout
-    assert "migrated: jimu_core, followups" in jimu(env, "migrate").stdout
+    assert set(migrated_apps(jimu(env, "migrate").stdout)) == installed
 
 
 def test_tenant_user_and_plugin_commands(env):
@@ -117,14 +125,14 @@ def test_apply_template_enables_configures_and_records_then_changes_nothing(acme
 
     plan = jimu(env, "tenant", "apply-template", "acme", "catering_chain", "--dry-run").stdout
     assert "enable" in plan and "reminder_hour 9 → 14" in plan and "recent_days 30 → 14" in plan
-    assert "2 change(s) would be made" in plan
+    assert "7 change(s) would be made" in plan  # six plugins to switch on, one to configure
     untouched = tenant_state(env, "acme")
     assert untouched["template"] == "" and "followups" not in untouched["plugins"]
 
     applied = jimu(env, "tenant", "apply-template", "acme", "catering_chain").stdout
     assert "enabled followups" in applied
     assert "configured followups: recent_days 30 → 14, reminder_hour 9 → 14" in applied
-    assert "applied template catering_chain to tenant acme: 2 change(s)" in applied
+    assert "applied template catering_chain to tenant acme: 7 change(s)" in applied
     after = tenant_state(env, "acme")
     enabled, settings = after["plugins"]["followups"]
     assert enabled and settings["reminder_hour"] == 14 and settings["recent_days"] == 14

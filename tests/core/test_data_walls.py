@@ -98,7 +98,9 @@ async def test_migrations_run_backwards_and_forwards_again(jimu_platform):
     await db.migrate(backwards=True)
     async with db.transaction():
         assert not await Customer.table_exists()
-    assert await db.migrate() == ["jimu_core", "followups"]
+    apps = await db.migrate()
+    assert apps[0] == "jimu_core"
+    assert set(apps) == {"jimu_core", *jimu_platform.kernel.plugins.plugins}
     tenant = await jimu_platform.make_tenant(plugins=["followups"])
     async with jimu_platform.as_tenant(tenant):
         assert await Customer.scoped_count() == 0

@@ -22,3 +22,12 @@ async def test_templates_name_installed_plugins_with_valid_settings(jimu_platfor
         for slug, settings in template.get("settings", {}).items():
             assert slug in template["plugins"], f"{key} configures {slug} but does not enable it"
             registry.validate_settings(slug, settings)
+
+
+async def test_templates_enable_what_their_plugins_depend_on(jimu_platform):
+    registry = jimu_platform.kernel.plugins
+    for key, template in CATALOG["templates"].items():
+        enabled = set(template["plugins"])
+        for slug in enabled:
+            missing = set(registry.plugins[slug].meta.depends) - enabled
+            assert not missing, f"template {key} enables {slug} without {sorted(missing)}"

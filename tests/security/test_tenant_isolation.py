@@ -104,6 +104,25 @@ async def _audit_entry_ids(world: World) -> list[Any]:
     return sorted(_ids(_json(await world.clients["admin"].get("/api/v1/audit"))))
 
 
+async def _quotation_refs(world: World) -> list[Any]:
+    """A quotation by its id and as its PDF and XLSX documents (``/api/v1/quotations/12.pdf``)."""
+    listed = _json(await world.clients["admin"].get("/api/v1/quotations"))
+    return [ref for qid in sorted(_ids(listed)) for ref in (qid, f"{qid}.pdf", f"{qid}.xlsx")]
+
+
+def _codes_at(path: str) -> Callable[[World], Awaitable[list[Any]]]:
+    """The tenant's own code among the records its admin lists at ``path`` (records keyed by
+    a code that another tenant may use too, like tier ``A``: only the world's marker code is
+    the tenant's alone)."""
+
+    async def codes(world: World) -> list[Any]:
+        listed = _json(await world.clients["admin"].get(path))
+        items = listed["items"] if isinstance(listed, dict) else listed
+        return sorted(item["code"] for item in items if item["code"].lower() == world.marker)
+
+    return codes
+
+
 PATH_SAMPLES: dict[str, Owned | Shared] = {
     # Operators only: a tenant's own principals are refused whatever the id.
     "/api/v1/tenants/{tenant_id}": Owned(lambda world: [world.tenant.id]),
@@ -118,6 +137,15 @@ PATH_SAMPLES: dict[str, Owned | Shared] = {
     "/operator/{rest}": Shared(lambda platform: ["no-such-page"]),
     "/account/{rest}": Shared(lambda platform: ["no-such-page"]),
     "/admin/audit/{entry_id}": Owned(_audit_entry_ids),
+    "/api/v1/quotations/{ref}": Owned(_quotation_refs),
+    "/api/v1/price_tiers/tiers/{tier_code}": Owned(_codes_at("/api/v1/price_tiers/tiers")),
+    "/api/v1/price_tiers/rule-sets/{rule_set_code}": Owned(
+        _codes_at("/api/v1/price_tiers/rule-sets")),
+    "/api/v1/price_factors/factors/{factor_code}": Owned(
+        _codes_at("/api/v1/price_factors/factors")),
+    # The wall is the list id (a tenant's own); any SKU under another tenant's list is 404.
+    "/api/v1/price_lists/lists/{list_id}/entries/{sku}": Shared(
+        lambda platform: ["TEA-500-CASE", "NO-SUCH-SKU"]),
     "/operator/tenants/{tenant_id}": Owned(lambda world: [world.tenant.id]),
 }
 """Path parameters the collection convention cannot fill, keyed by the path up to and with
@@ -132,6 +160,25 @@ WORLD_RECORDS: list[tuple[str, Callable[[World, dict[str, Any]], dict[str, Any]]
     ("/api/v1/followups/notes", lambda world, ids: {
         "customer_id": ids["customer_id"], "body": f"{world.marker} called, due today",
         "next_contact_on": ids["today"]}),
+    # Records keyed by a code (unique per tenant, so the same code may exist in both): each
+    # world's own code is its marker in capitals (an error echoing it is not a leak of the
+    # lower-case marker), the only code the walker uses as the tenant's.
+    ("/api/v1/price_tiers/tiers", lambda world, ids: {
+        "code": world.marker.upper(), "name": f"{world.marker} tier", "rank": 1}),
+    ("/api/v1/price_tiers/rule-sets", lambda world, ids: {
+        "code": world.marker.upper(), "name": f"{world.marker} levels", "basis": "partner_level",
+        "partner_kinds": ["agent"], "body": {level: world.marker.upper() for level in (
+            "general_agent", "level1", "level2", "")}}),
+    ("/api/v1/price_factors/factors", lambda world, ids: {
+        "code": world.marker.upper(), "name": f"{world.marker} VAT", "kind": "tax",
+        "enabled": False}),
+    # The price lists seeder created the item; the quotation and the order are the dealer's.
+    ("/api/v1/quotations", lambda world, ids: {
+        "partner_id": ids["partner_id"], "lines": [{"item": "TEA-500-CASE", "quantity": "2"}],
+        "note": f"{world.marker} quotation"}),
+    ("/api/v1/quotations/orders", lambda world, ids: {
+        "partner_id": ids["partner_id"], "lines": [{"item": "TEA-500-CASE", "quantity": "3"}],
+        "note": f"{world.marker} order"}),
 ]
 """Plugin records created through their API in both tenants (skipped when the plugin is not
 installed), carrying the tenant's marker so that a leak shows on any page. ``ids`` has the
@@ -145,6 +192,43 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/pricing/quote": lambda: {"item": "labour-hour"},
     "POST /api/v1/pricing/lines": lambda: {"lines": [{"item": "labour-hour"}]},
     "POST /api/v1/followups/notes": lambda: {"body": "probe"},
+    # Pricing plugins: whole-record replacements, so each lookup is reached with a valid body.
+    "PUT /api/v1/price_lists/items/{item_id}": lambda: {
+        "sku": f"PROBE-{next(_serial)}", "name": "probe", "list_price": "1"},
+    "POST /admin/p/price_lists/items/{item_id}": lambda: {
+        "sku": f"PROBE-{next(_serial)}", "name": "probe", "list_price": "1", "unit": "件",
+        "kind": "product", "currency": "CNY", "tax_rate": "0.13"},
+    "PUT /api/v1/price_lists/lists/{list_id}": lambda: {"code": f"PL{next(_serial)}",
+                                                         "name": "probe"},
+    "PUT /api/v1/price_lists/lists/{list_id}/entries": lambda: {"sku": "TEA-500-CASE",
+                                                                 "price": "1"},
+    "PUT /api/v1/price_lists/rules/{rule_id}": lambda: {
+        "code": f"PROBE-{next(_serial)}", "kind": "discount", "scope": "all", "value": "1"},
+    "POST /admin/p/price_lists/rules/{rule_id}": lambda: {
+        "code": f"PROBE-{next(_serial)}", "kind": "discount", "scope": "all", "value": "1",
+        "base": "list_price", "priority": "0"},
+    "PUT /api/v1/price_factors/factors/{factor_code}": lambda: {"name": "probe", "kind": "tax"},
+    "PUT /api/v1/price_tiers/tiers/{tier_code}": lambda: {"name": "probe", "rank": 2},
+    "PUT /api/v1/price_tiers/rule-sets/{rule_set_code}": lambda: {
+        "name": "probe", "basis": "partner_level", "partner_kinds": ["agent"],
+        "body": {level: "BRAVOCO" for level in ("general_agent", "level1", "level2", "")}},
+    "POST /api/v1/price_tiers/assignments": lambda: {"partner_id": 1, "tier": "ALPHACO"},
+    "POST /api/v1/regional_pricing/store-locations": lambda: {
+        "partner_id": 1, "lng": "121.5", "lat": "31.2"},
+    "POST /api/v1/quotations": lambda: {"partner_id": 1, "customer_id": 1,
+                                        "lines": [{"item": "TEA-500-CASE", "quantity": "1"}]},
+    "POST /api/v1/quotations/preview": lambda: {
+        "partner_id": 1, "customer_id": 1, "lines": [{"item": "TEA-500-CASE", "quantity": "1"}]},
+    "POST /api/v1/quotations/orders": lambda: {
+        "partner_id": 1, "customer_id": 1, "lines": [{"item": "TEA-500-CASE", "quantity": "1"}]},
+    "PUT /api/v1/quotations/{quotation_id}": lambda: {
+        "lines": [{"item": "TEA-500-CASE", "quantity": "1"}]},
+    "PUT /api/v1/regional_pricing/zones/{zone_id}": lambda: {
+        "name": "probe", "kind": "group", "region_codes": ["110000"]},
+    "PUT /api/v1/regional_pricing/parameters/{parameter_id}": lambda: {
+        "target": "650000", "price_adjust_pct": "1"},
+    "PUT /api/v1/regional_pricing/store-locations/{location_id}": lambda: {
+        "partner_id": 1, "lng": "121.5", "lat": "31.2"},
 }
 """Valid bodies for writing routes, before the walker adds a record reference; a route
 missing here is sent ``{}`` if it takes a body."""
