@@ -149,7 +149,9 @@ def test_apply_template_enables_configures_and_records_then_changes_nothing(acme
         env, "tenant", "apply-template", "acme", "catering_chain", "--dry-run").stdout
 
     switched = jimu(env, "tenant", "apply-template", "acme", "auto_4s").stdout
-    assert "enabled" not in switched
+    # auto_4s adds the parts and project libraries to what catering_chain switched on.
+    assert [line for line in switched.splitlines() if line.startswith("enabled ")] == [
+        "enabled parts", "enabled projects"]
     assert "configured followups: recent_days 14 → 90, reminder_hour 14 → 9" in switched
     final = tenant_state(env, "acme")
     assert final["template"] == "auto_4s"

@@ -436,7 +436,7 @@ async def test_routes_are_in_the_openapi_document(jimu_platform):
     schema = await jimu_platform.client().get("/schema/openapi.json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    assert "/api/v1/price_factors/factors/{code}/toggle" in paths
+    assert "/api/v1/price_factors/factors/{factor_code}/toggle" in paths
     assert "/api/v1/price_factors/kinds" in paths
 
 

@@ -446,3 +446,26 @@ async def test_volume_can_count_only_some_categories(jimu_platform):
     staff = await jimu_platform.login("staff-2")
     assert (await staff.get("/api/v1/price_tiers/rule-sets")).status_code == 200
     assert (await staff.post("/api/v1/price_tiers/evaluate")).status_code == 403
+
+
+async def test_a_partner_never_has_two_current_tiers(jimu_platform):
+    import sqlite3
+
+    from jimu_price_tiers.tables import Assignment
+
+    tenant, admin = await setup(jimu_platform)
+    store = await partner(admin, "S9")
+    assigned = await admin.post("/api/v1/price_tiers/assignments",
+                                json={"partner_id": store, "tier": "A"})
+    assert assigned.status_code == 201, assigned.text
+    # What a racing second writer would do: open another current row for the same partner.
+    async with jimu_platform.as_tenant(tenant):
+        try:
+            async with jimu_platform.kernel.db.transaction():
+                await Assignment.insert(Assignment(
+                    tenant_id=tenant.id, partner_id=store, tier="B", rule_set="", reason="race",
+                    facts={}, locked=False, valid_from=jimu_platform.clock.now()))
+        except Exception as exc:  # sqlite3.IntegrityError or asyncpg's UniqueViolationError
+            assert isinstance(exc, sqlite3.IntegrityError) or "Unique" in type(exc).__name__
+        else:
+            raise AssertionError("two current tiers were stored for one partner")

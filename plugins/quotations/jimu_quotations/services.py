@@ -133,6 +133,9 @@ def _user_id() -> int | None:
     return scope.user_id if scope else None
 
 
+QUANTITY_STEP = Decimal("0.0001")
+
+
 def parse_quantity(raw: Any, field_name: str) -> Decimal:
     try:
         value = Decimal(str(raw).strip().replace(",", ""))
@@ -144,6 +147,8 @@ def parse_quantity(raw: Any, field_name: str) -> Decimal:
     if value > MAX_QUANTITY:
         raise ValidationFailed(N_("quantity must be at most %(max)s"), field=field_name,
                                params={"max": MAX_QUANTITY})
+    if value != value.quantize(QUANTITY_STEP):  # stored with 4 places: refuse, never round
+        raise ValidationFailed(N_("quantity has at most 4 decimal places"), field=field_name)
     return value
 
 
@@ -202,10 +207,8 @@ def check_lines(lines: Sequence[LineIn]) -> list[LineIn]:
         if not item:
             raise ValidationFailed(N_("the item (SKU) is required"),
                                    field=f"lines[{index}].item")
-        if not line.quantity.is_finite() or line.quantity <= 0:
-            raise ValidationFailed(N_("quantity must be greater than zero"),
-                                   field=f"lines[{index}].quantity")
-        checked.append(LineIn(item=item, quantity=line.quantity))
+        checked.append(LineIn(item=item, quantity=parse_quantity(
+            line.quantity, f"lines[{index}].quantity")))
     return checked
 
 

@@ -410,3 +410,11 @@ async def test_of_two_acting_at_once_one_wins_and_the_other_gets_409(jimu_platfo
         else:
             raise AssertionError("a stale transition went through")
     assert (await admin.get(f"/api/v1/quotations/{q['id']}")).json()["status"] == "accepted"
+
+
+async def test_a_quantity_finer_than_four_places_is_refused_not_rounded(jimu_platform):
+    _, admin, ids = await setup(jimu_platform)
+    answer = await admin.post("/api/v1/quotations/", json={
+        "partner_id": ids["HB-ZD"], "lines": [{"item": "TEA-500-CASE", "quantity": "1"},
+                                              {"item": "TEA-500-CASE", "quantity": "0.00001"}]})
+    assert answer.status_code == 422 and answer.json()["field"] == "lines[1].quantity"
