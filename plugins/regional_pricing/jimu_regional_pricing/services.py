@@ -155,9 +155,18 @@ def _zone_row(row: Mapping[str, Any]) -> ZoneRow:
                          polygon)
 
 
+def stored_decimal(value: Any) -> Decimal | None:
+    """A stored number without the column's scale: PostgreSQL answers ``115.0000`` where
+    SQLite answers ``115``; both read back as ``115`` (and ``1.5000`` as ``1.5``)."""
+    if value is None:
+        return None
+    number = Decimal(value)
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else (
+        number.normalize())
+
+
 def _param_row(row: Mapping[str, Any]) -> ParamRow:
-    def dec(value: Any) -> Decimal | None:
-        return None if value is None else Decimal(value)
+    dec = stored_decimal
 
     return ParamRow(id=row["id"], target=row["target"], target_kind=row["target_kind"],
                     adjust_pct=dec(row["price_adjust_pct"]), labour_rate=dec(row["labour_rate"]),
@@ -290,7 +299,11 @@ async def list_parameters(target: str | None = None) -> list[dict[str, Any]]:
     query = Parameter.scoped_select()
     if target:
         query = query.where(Parameter.target == target)
-    return await query.order_by(Parameter.target).order_by(Parameter.valid_from)
+    rows = await query.order_by(Parameter.target).order_by(Parameter.valid_from)
+    for row in rows:
+        row["price_adjust_pct"] = stored_decimal(row["price_adjust_pct"])
+        row["labour_rate"] = stored_decimal(row["labour_rate"])
+    return rows
 
 
 async def get_parameter(parameter_id: int) -> dict[str, Any]:
