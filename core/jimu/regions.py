@@ -38,19 +38,6 @@ async def seed_regions(batch: int = 500) -> int:
     return len(rows)
 
 
-async def region_path(code: str) -> list[dict]:
-    """The chain from the province down to ``code`` (e.g. 上海市 › 市辖区 › 浦东新区)."""
-    chain: list[dict] = []
-    current: str | None = code
-    while current:
-        row = await Region.select().where(Region.code == current).first()
-        if row is None:
-            break
-        chain.append(row)
-        current = row["parent_code"]
-    return list(reversed(chain))
-
-
 @functools.cache
 def region_index() -> dict[str, dict[str, str | None]]:
     """Every shipped division by code, read once from the data file (it never changes at run

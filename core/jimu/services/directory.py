@@ -22,7 +22,7 @@ from jimu_sdk.params import MAX_RECORD_ID, RecordId
 
 from jimu.db.tables import Customer, Partner, Region
 from jimu.i18n import N_
-from jimu.regions import region_path
+from jimu.regions import region_chain
 from jimu.web.listing import apply_sort, like_pattern, page_slice
 
 if TYPE_CHECKING:
@@ -432,7 +432,7 @@ async def get_region(code: str) -> tuple[dict[str, Any], list[dict[str, Any]],
     if row is None:
         raise NotFound(N_("there is no region with code %(code)s"), params={"code": code})
     children = await Region.select().where(Region.parent_code == code).order_by(Region.code)
-    return row, await region_path(code), children
+    return row, region_chain(code), children
 
 
 async def region_names(codes: Sequence[str]) -> dict[str, str]:

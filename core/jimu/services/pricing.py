@@ -66,12 +66,6 @@ def _namer(single: bool) -> Callable[[int, str], str]:
     return lambda index, name: f"lines[{index}].{name}"
 
 
-async def quote(kernel: Kernel, tenant: TenantState, context: PriceContext, *,
-                explain: bool = False) -> PriceResult:
-    """Price one line (errors name the bare field, e.g. ``item``)."""
-    return (await price_lines(kernel, tenant, [context], explain=explain, single=True))[0]
-
-
 async def price_lines(kernel: Kernel, tenant: TenantState, contexts: Sequence[PriceContext], *,
                       explain: bool = False, single: bool = False) -> list[PriceResult]:
     """Price each context; errors name the line (``lines[2].quantity``) unless ``single``."""
