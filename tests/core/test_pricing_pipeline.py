@@ -135,3 +135,12 @@ async def test_plugin_audits_of_plain_text_read_back_as_text(jimu_platform):
         await platform().audit("list_price.entry", "entry:1", "52", "abc")
     entries = (await admin.get("/api/v1/audit", params={"action": "list_price.entry"})).json()
     assert [(e["before"], e["after"]) for e in entries["items"]] == [("52", "abc")]
+
+
+async def test_a_region_answers_with_its_path_from_the_province(jimu_platform):
+    _, admin = await admin_of(jimu_platform)
+    body = (await admin.get("/api/v1/regions/310115")).json()
+    assert [r["name"] for r in body["path"]] == ["上海市", "市辖区", "浦东新区"]
+    assert body["path"][1] == {"code": "310100", "name": "市辖区", "parent_code": "310000",
+                               "level": "city"}
+    assert (await admin.get("/api/v1/regions/999999")).status_code == 404
