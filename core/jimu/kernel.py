@@ -76,6 +76,8 @@ class Kernel:
         self._tenants: dict[int, TenantState] = {}
         # platform().cached: (tenant, name) -> (revision token, value), bounded.
         self.tenant_caches: OrderedDict[tuple[int, str], tuple[str, Any]] = OrderedDict()
+        # Per tenant: the data version its revision tokens were read at, and the tokens.
+        self.data_tokens: dict[int, tuple[int, dict[str, str]]] = {}
         self._db: Database | None = None
         self._jobs: Any = None
         self._scheduler: Any = None
@@ -158,15 +160,18 @@ class Kernel:
 
         try:
             async with self.db.transaction(tenant_id=tenant_id, write=write):
+                data_version = None
                 if tenant_id is not None:
                     # Loaded for the platform services that read it (settings, time zone,
                     # the enabled plugins' contributions).
-                    state = await self.tenant_state(tenant_id)
+                    state, version = await self.read_tenant(tenant_id)
+                    data_version = (tenant_id, version)
                     if permissions is None and role is not None:
                         permissions = state.role_permissions.get(role, frozenset())
                 scope = Scope(tenant_id=tenant_id, user_id=user_id, role=role,
                               partner_id=partner_id, permissions=permissions or frozenset(),
-                              request_id=request_id, platform=KernelServices(self))
+                              request_id=request_id,
+                              platform=KernelServices(self, data_version=data_version))
                 with use_scope(scope):
                     yield scope
         finally:
@@ -224,14 +229,20 @@ class Kernel:
         cached = self._tenants.get(tenant_id)
         if cached is not None and version is not None and cached.config_version == version:
             return cached
+        return (await self.read_tenant(tenant_id))[0]
+
+    async def read_tenant(self, tenant_id: int) -> tuple[TenantState, int]:
+        """The tenant's state and its data version as this transaction reads them (the
+        version tells the scope's platform services whether cached data may be stale)."""
+        cached = self._tenants.get(tenant_id)
         row = await Tenant.select().where(Tenant.id == tenant_id).first()
         if row is None:
             raise NotFound(f"tenant {tenant_id} not found")
         if cached is not None and cached.config_version == row["config_version"]:
-            return cached
+            return cached, row["data_version"]
         state = await self._load_tenant_state(row)
         self._tenants[tenant_id] = state
-        return state
+        return state, row["data_version"]
 
     async def _load_tenant_state(self, row: Mapping[str, Any]) -> TenantState:
         tenant_id = row["id"]

@@ -139,7 +139,10 @@ def guard_implementation(function: Callable[..., Any], *, plugin: str, hook: str
     if inspect.iscoroutinefunction(function):
         async def guarded_async(*args: Any, **kwargs: Any) -> Any:
             try:
-                return await asyncio.wait_for(function(*args, **kwargs), timeout)
+                # In this task (no task per call, unlike wait_for): hooks on the pricing
+                # path run several times per request.
+                async with asyncio.timeout(timeout):
+                    return await function(*args, **kwargs)
             except TimeoutError:
                 failed("timeout", f"no answer within {timeout:g}s", "")
             except Exception as exc:

@@ -144,3 +144,26 @@ async def test_a_region_answers_with_its_path_from_the_province(jimu_platform):
     assert body["path"][1] == {"code": "310100", "name": "市辖区", "parent_code": "310000",
                                "level": "city"}
     assert (await admin.get("/api/v1/regions/999999")).status_code == 404
+
+
+async def test_partner_and_customer_edits_reach_the_next_price(jimu_platform):
+    # Pricing keeps the partner and customer rows it read in memory; an edit moves them on.
+    _, admin = await admin_of(jimu_platform, "list_price")
+    partner = (await admin.post("/api/v1/partners", json={
+        "code": "HB-YJ", "name": "天津一级", "level": "level1", "region_code": "120112"})).json()
+    customer = (await admin.post("/api/v1/customers", json={
+        "name": "王先生", "level": "gold", "region_code": "120112"})).json()
+    quote = {"item": "oil-filter", "partner_id": partner["id"], "customer_id": customer["id"]}
+    facts = (await admin.post("/api/v1/pricing/quote", json=quote)).json()["facts"]
+    assert (facts["partner.level"], facts["customer.level"]) == ("level1", "gold")
+    assert (await admin.patch(f"/api/v1/partners/{partner['id']}",
+                              json={"level": "level2"})).status_code == 200
+    assert (await admin.patch(f"/api/v1/customers/{customer['id']}",
+                              json={"level": "platinum", "region_code": "310115"})
+            ).status_code == 200
+    facts = (await admin.post("/api/v1/pricing/quote", json=quote)).json()["facts"]
+    assert (facts["partner.level"], facts["customer.level"]) == ("level2", "platinum")
+    assert facts["region.code"] == "310115"  # the customer's region now
+    assert (await admin.delete(f"/api/v1/customers/{customer['id']}")).status_code == 204
+    answer = await admin.post("/api/v1/pricing/quote", json=quote)
+    assert answer.status_code == 422 and answer.json()["field"] == "customer_id"

@@ -37,6 +37,9 @@ class Tenant(Table, tablename="core_tenant"):
     locale = Varchar(length=16, default="zh-CN")
     theme = Varchar(length=63, default="default")
     config_version = Integer(default=1)
+    # Moves on with every platform().invalidate(): a scope that reads the tenant row knows
+    # whether its revision tokens of cached data changed without another query.
+    data_version = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

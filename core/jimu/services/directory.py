@@ -25,6 +25,11 @@ from jimu.i18n import N_
 from jimu.regions import region_chain
 from jimu.web.listing import apply_sort, like_pattern, page_slice
 
+# Pricing keeps the partner and customer rows it reads in memory per revision of these
+# (jimu.services.pricing): every write below moves them on.
+PARTNER_FACTS_CACHE = "core.partners"
+CUSTOMER_FACTS_CACHE = "core.customers"
+
 if TYPE_CHECKING:
     from jimu.kernel import Kernel, TenantState
 
@@ -281,6 +286,7 @@ async def update_customer(customer_id: int, data: CustomerPatch) -> dict[str, An
         return before
     changed[Customer.updated_at] = platform().now()
     await Customer.scoped_update(changed).where(Customer.id == customer_id)
+    await platform().invalidate(CUSTOMER_FACTS_CACHE)
     after = await get_customer_row(customer_id)
     await emit("customer.updated", {"before": event_payload(before),
                                     "after": event_payload(after)})
@@ -290,6 +296,7 @@ async def update_customer(customer_id: int, data: CustomerPatch) -> dict[str, An
 async def delete_customer(customer_id: int) -> None:
     row = await get_customer_row(customer_id)
     await Customer.scoped_delete().where(Customer.id == customer_id)
+    await platform().invalidate(CUSTOMER_FACTS_CACHE)
     await emit("customer.deleted", event_payload(row))
 
 
@@ -361,6 +368,7 @@ async def create_partner(data: PartnerIn) -> dict[str, Any]:
         code=data.code, name=data.name.strip(), kind=data.kind, level=data.level,
         parent_id=data.parent_id, region_code=data.region_code,
         contact_phone=normalize_phone(data.contact_phone, "contact_phone"))
+    await platform().invalidate(PARTNER_FACTS_CACHE)
     await emit("partner.created", event_payload(row))
     return row
 
@@ -389,6 +397,7 @@ async def update_partner(partner_id: int, data: PartnerPatch) -> dict[str, Any]:
         return before
     changed[Partner.updated_at] = platform().now()
     await Partner.scoped_update(changed).where(Partner.id == partner_id)
+    await platform().invalidate(PARTNER_FACTS_CACHE)
     after = await get_partner_row(partner_id)
     await emit("partner.updated", {"before": event_payload(before),
                                    "after": event_payload(after)})
@@ -404,6 +413,7 @@ async def delete_partner(partner_id: int) -> None:
         raise Conflict(N_("partner %(code)s still has customers; move them first"),
                        params={"code": row["code"]})
     await Partner.scoped_delete().where(Partner.id == partner_id)
+    await platform().invalidate(PARTNER_FACTS_CACHE)
     await emit("partner.deleted", event_payload(row))
 
 

@@ -13,7 +13,15 @@ from jimu_sdk.context import current_scope, current_tenant_id
 from jimu_sdk.errors import ValidationFailed
 from jimu_sdk.types import DomainEvent, PriceContext, PriceResult
 
-from jimu.db.tables import AuditEntry, DataRevision, OutboxEvent, Partner, Timer, User
+from jimu.db.tables import (
+    AuditEntry,
+    DataRevision,
+    OutboxEvent,
+    Partner,
+    Tenant,
+    Timer,
+    User,
+)
 from jimu.regions import region_chain
 
 if TYPE_CHECKING:
@@ -34,11 +42,13 @@ def _as_json_value(value: Any) -> Any:
 class KernelServices:
     """One per request, job or timer scope (so per transaction)."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, *, data_version: tuple[int, int] | None = None) -> None:
         self.kernel = kernel
-        # Revision tokens of the tenant's cached data sets, read once per scope (one query
-        # for all of them) and kept in step with this scope's own invalidations.
+        # Revision tokens of the tenant's cached data sets, at most one query per scope for
+        # all of them, none when the scope's tenant row shows the same data version as the
+        # tokens the process already holds; kept in step with this scope's invalidations.
         self._tokens: dict[int, dict[str, str]] = {}
+        self._data_version = data_version
 
     async def emit(self, event_type: str, payload: Mapping[str, Any]) -> int:
         scope = current_scope()
@@ -150,8 +160,7 @@ class KernelServices:
         tenant_id = current_tenant_id()
         tokens = self._tokens.get(tenant_id)
         if tokens is None:
-            rows = await DataRevision.scoped_select(DataRevision.name, DataRevision.token)
-            tokens = self._tokens[tenant_id] = {r["name"]: r["token"] for r in rows}
+            tokens = self._tokens[tenant_id] = await self._revision_tokens(tenant_id)
         token = tokens.get(name, "")
         caches = self.kernel.tenant_caches
         key = (tenant_id, name)
@@ -166,6 +175,19 @@ class KernelServices:
             caches.popitem(last=False)
         return value
 
+    async def _revision_tokens(self, tenant_id: int) -> dict[str, str]:
+        version = (self._data_version[1] if self._data_version is not None
+                   and self._data_version[0] == tenant_id else None)
+        held = self.kernel.data_tokens.get(tenant_id)
+        if version is not None and held is not None and held[0] == version:
+            return dict(held[1])  # a copy: this scope's invalidations change it
+        rows = await DataRevision.scoped_select(DataRevision.name, DataRevision.token)
+        tokens = {r["name"]: r["token"] for r in rows}
+        if version is not None:
+            # Read after the version in the same transaction: never older than it.
+            self.kernel.data_tokens[tenant_id] = (version, dict(tokens))
+        return tokens
+
     async def invalidate(self, name: str) -> None:
         tenant_id = current_tenant_id()
         token = uuid.uuid4().hex
@@ -174,6 +196,8 @@ class KernelServices:
             "INSERT INTO core_data_revision (tenant_id, name, token) VALUES ({}, {}, {}) "
             "ON CONFLICT (tenant_id, name) DO UPDATE SET token = excluded.token",
             tenant_id, name, token)
+        await Tenant.update({Tenant.data_version: Tenant.data_version + 1}).where(
+            Tenant.id == tenant_id)
         if tenant_id in self._tokens:
             self._tokens[tenant_id][name] = token
 

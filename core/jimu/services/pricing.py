@@ -23,13 +23,14 @@ an error naming the plugin, and the failure is recorded for the admin.
 
 from __future__ import annotations
 
+import functools
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jimu_sdk import N_
+from jimu_sdk import N_, platform
 from jimu_sdk.errors import JimuError, PricingError, ValidationFailed
 from jimu_sdk.types import (
     ConsideredLine,
@@ -46,12 +47,14 @@ from jimu_sdk.types import (
 from jimu.db.tables import Customer, Partner
 from jimu.plugins import HookFailed
 from jimu.regions import ancestor_codes, region_index
+from jimu.services.directory import CUSTOMER_FACTS_CACHE, PARTNER_FACTS_CACHE
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel, TenantState
 
 MAX_LINES = 2000
 MAX_QUANTITY = Decimal(10) ** 9
+ZERO = Decimal(0)
 
 
 def ordered_steps(kernel: Kernel, enabled: frozenset[str]) -> list[tuple[str, PriceStep]]:
@@ -98,53 +101,86 @@ async def _with_core_facts(kernel: Kernel, tenant: TenantState,
                            ) -> list[PriceContext]:
     partner_ids = {c.partner_id for c in contexts if c.partner_id is not None}
     customer_ids = {c.customer_id for c in contexts if c.customer_id is not None}
-    partners = {row["id"]: row for row in await Partner.scoped_select(
-        Partner.id, Partner.level, Partner.kind, Partner.region_code, Partner.parent_id
-    ).where(Partner.id.is_in(list(partner_ids)))} if partner_ids else {}
-    customers = {row["id"]: row for row in await Customer.scoped_select(
-        Customer.id, Customer.level, Customer.region_code, Customer.partner_id
-    ).where(Customer.id.is_in(list(customer_ids)))} if customer_ids else {}
+    partners = await _directory_rows(PARTNER_FACTS_CACHE, Partner, (
+        Partner.id, Partner.level, Partner.kind, Partner.region_code, Partner.parent_id),
+        partner_ids)
+    customers = await _directory_rows(CUSTOMER_FACTS_CACHE, Customer, (
+        Customer.id, Customer.level, Customer.region_code, Customer.partner_id), customer_ids)
     today = kernel.clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
     regions = region_index()
+    # The lines of a quotation share partner, customer, region, channel and date: their core
+    # facts are worked out once per combination and copied to each line.
+    shared: dict[tuple[Any, ...], tuple[dict[str, Any], str | None]] = {}
     enriched = []
     for index, context in enumerate(contexts):
-        facts: dict[str, Any] = {"on_date": context.on_date or today,
-                                 "channel": context.channel or ""}
-        region = context.region_code
-        if context.partner_id is not None:
-            partner = partners.get(context.partner_id)
-            if partner is None:
-                raise ValidationFailed(N_("partner %(id)s not found"),
-                                       field=field(index, "partner_id"),
-                                       params={"id": context.partner_id})
-            facts.update({"partner.id": partner["id"], "partner.level": partner["level"],
-                          "partner.kind": partner["kind"],
-                          "partner.region_code": partner["region_code"]})
-            region = region or partner["region_code"] or None
-        if context.customer_id is not None:
-            customer = customers.get(context.customer_id)
-            if customer is None:
-                raise ValidationFailed(N_("customer %(id)s not found"),
-                                       field=field(index, "customer_id"),
-                                       params={"id": context.customer_id})
-            facts["customer.level"] = customer["level"]
-            region = context.region_code or customer["region_code"] or region
-        if region:
-            if region not in regions:
-                raise ValidationFailed(N_("%(code)s is not a known region code"),
-                                       field=field(index, "region_code"),
-                                       params={"code": region})
-            facts.update({"region.code": region, "region.path": ancestor_codes(region),
-                          "region.level": regions[region]["level"]})
-        facts.update(context.facts)  # what the caller knows wins (e.g. a store's location)
-        # Built directly (dataclasses.replace is slow on the hot path of a quotation); the
-        # facts dict stays ours, so plugin facts are merged into it in place below.
+        key = (context.partner_id, context.customer_id, context.region_code,
+               context.channel, context.on_date)
+        known = shared.get(key)
+        if known is None:
+            known = shared[key] = _core_facts(context, partners, customers, regions, today,
+                                              index, field)
+        base, region = known
+        # The caller's facts win (e.g. a store's location); the dict is this line's own, so
+        # plugin facts are merged into it in place below.
+        facts = {**base, **context.facts} if context.facts else base.copy()
         enriched.append(PriceContext(
             tenant_id=context.tenant_id, item=context.item, quantity=context.quantity,
             currency=context.currency, partner_id=context.partner_id,
             customer_id=context.customer_id, region_code=region, channel=context.channel,
             on_date=facts["on_date"], facts=facts, explain=explain or context.explain))
     return enriched
+
+
+def _core_facts(context: PriceContext, partners: Mapping[int, Mapping[str, Any]],
+                customers: Mapping[int, Mapping[str, Any]],
+                regions: Mapping[str, Mapping[str, Any]], today: Any, index: int,
+                field: Callable[[int, str], str]) -> tuple[dict[str, Any], str | None]:
+    facts: dict[str, Any] = {"on_date": context.on_date or today,
+                             "channel": context.channel or ""}
+    region = context.region_code
+    if context.partner_id is not None:
+        partner = partners.get(context.partner_id)
+        if partner is None:
+            raise ValidationFailed(N_("partner %(id)s not found"),
+                                   field=field(index, "partner_id"),
+                                   params={"id": context.partner_id})
+        facts.update({"partner.id": partner["id"], "partner.level": partner["level"],
+                      "partner.kind": partner["kind"],
+                      "partner.region_code": partner["region_code"]})
+        region = region or partner["region_code"] or None
+    if context.customer_id is not None:
+        customer = customers.get(context.customer_id)
+        if customer is None:
+            raise ValidationFailed(N_("customer %(id)s not found"),
+                                   field=field(index, "customer_id"),
+                                   params={"id": context.customer_id})
+        facts["customer.level"] = customer["level"]
+        region = context.region_code or customer["region_code"] or region
+    if region:
+        if region not in regions:
+            raise ValidationFailed(N_("%(code)s is not a known region code"),
+                                   field=field(index, "region_code"), params={"code": region})
+        facts.update({"region.code": region, "region.path": ancestor_codes(region),
+                      "region.level": regions[region]["level"]})
+    return facts, region
+
+
+async def _directory_rows(cache: str, table: Any, columns: tuple[Any, ...], ids: set[int]
+                          ) -> Mapping[int, Mapping[str, Any]]:
+    """The rows of ``ids``, from the rows already read at the directory's current revision
+    (``directory.py`` invalidates on every write); only the missing ones are queried."""
+    if not ids:
+        return {}
+    rows: dict[int, Mapping[str, Any]] = await platform().cached(cache, _empty_rows)
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        for row in await table.scoped_select(*columns).where(table.id.is_in(missing)):
+            rows[row["id"]] = row
+    return rows
+
+
+async def _empty_rows() -> dict[int, Mapping[str, Any]]:
+    return {}
 
 
 async def _with_plugin_facts(tenant: TenantState, given: Sequence[PriceContext],
@@ -220,23 +256,28 @@ def _base_price(impls: Sequence[Any], index: int, context: PriceContext,
 def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceContext,
                 appliers: list[tuple[str, PriceStep, StepApply]], base_impls: Sequence[Any],
                 field: Callable[[int, str], str]) -> PriceResult:
+    # The hot loop of a quotation: plain comparisons of classes and amounts, one trace line
+    # per change, the tax summed as it goes.
     base, base_plugin = _base_price(base_impls, index, context, field)
     currency = context.currency
-    if base.unit_price.currency != currency:
+    unit_price = base.unit_price
+    if unit_price.currency != currency:
         raise PricingError(N_("the base price of %(item)s is in %(base)s, not %(currency)s"),
                            field=field(index, "currency"),
-                           params={"item": context.item, "base": base.unit_price.currency,
+                           params={"item": context.item, "base": unit_price.currency,
                                    "currency": currency})
-    if not base.unit_price.amount.is_finite():
+    if not unit_price.amount.is_finite():
         raise PricingError(N_("no price: plugin %(plugin)s answered %(amount)s as the base "
                               "price of %(item)s"), field=field(index, "item"),
-                           params={"plugin": base_plugin, "amount": base.unit_price.amount,
+                           params={"plugin": base_plugin, "amount": unit_price.amount,
                                    "item": context.item}, plugin=base_plugin)
-    total = base.unit_price * context.quantity
+    total = Money(unit_price.amount * context.quantity, currency)
     trace = [PriceTraceLine(plugin=base_plugin, rule=base.rule,
                             reason=f"{base.reason} × {context.quantity}",
-                            before=Money(0, currency), after=total, facts=base.facts)]
+                            before=_zero(currency), after=total, facts=base.facts)]
     considered: list[ConsideredLine] = []
+    explain = context.explain
+    tax = ZERO
     for slug, step, apply in appliers:
         try:
             outcome = apply(context, total)
@@ -244,24 +285,29 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
             raise _step_failed(kernel, tenant, slug, step, exc) from exc
         if outcome is None:
             continue
-        pieces = (outcome,) if isinstance(outcome, PriceAdjustment | PricePass) else outcome
+        kind_of = outcome.__class__
+        pieces: Sequence[PriceAdjustment | PricePass] = (
+            (outcome,) if kind_of is PriceAdjustment or kind_of is PricePass
+            or isinstance(outcome, PriceAdjustment | PricePass) else outcome)
         for piece in pieces:
-            if context.explain:
+            if explain and piece.considered:
                 considered.extend(ConsideredLine(plugin=slug, rule=c.rule, reason=c.reason)
                                   for c in piece.considered)
-            if isinstance(piece, PricePass):
+            if piece.__class__ is PricePass or isinstance(piece, PricePass):
                 continue
-            if not piece.total.amount.is_finite():
+            after = piece.total
+            if not after.amount.is_finite():
                 raise _step_failed(kernel, tenant, slug, step, ArithmeticError(
-                    f"it answered {piece.total.amount} for {context.item}"))
-            if piece.total.currency != currency:
+                    f"it answered {after.amount} for {context.item}"))
+            if after.currency != currency:
                 raise PricingError(N_("price step %(rule)s of plugin %(plugin)s changed the "
                                       "currency"), params={"rule": step.rule, "plugin": slug},
                                    plugin=slug, rule=step.rule)
-            trace.append(PriceTraceLine(plugin=slug, rule=piece.rule or step.rule,
-                                        reason=piece.reason, before=total, after=piece.total,
-                                        facts=piece.facts, kind=piece.kind))
-            total = piece.total
+            trace.append(PriceTraceLine(slug, piece.rule or step.rule, piece.reason, total,
+                                        after, piece.facts, piece.kind))
+            if piece.kind == "tax":
+                tax += after.amount - total.amount
+            total = after
     rounded = total.rounded()
     if rounded.amount != total.amount:
         trace.append(PriceTraceLine(plugin="core", rule="rounding",
@@ -271,8 +317,13 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
         raise PricingError(N_("price steps made the price of %(item)s negative (%(total)s)"),
                            field=field(index, "item"),
                            params={"item": context.item, "total": str(rounded)})
-    tax = sum((line.after - line.before for line in trace if line.kind == "tax"),
-              Money(0, currency)).rounded()
-    return PriceResult(total=rounded, unit_price=base.unit_price, trace=tuple(trace), tax=tax,
+    return PriceResult(total=rounded, unit_price=unit_price, trace=tuple(trace),
+                       tax=Money(tax, currency).rounded() if tax else _zero(currency, True),
                        considered=tuple(considered), facts=context.facts)
 
+
+@functools.cache
+def _zero(currency: str, rounded: bool = False) -> Money:
+    """Nothing, in ``currency`` (as written after rounding: ``0.00``); Money is immutable."""
+    zero = Money(ZERO, currency)
+    return zero.rounded() if rounded else zero

@@ -89,6 +89,7 @@ class RequestContext:
     principal: Principal | None
     tenant: TenantState | None
     permissions: frozenset[str]
+    data_version: tuple[int, int] | None = None  # (tenant id, version read by this request)
 
 
 def permissions_for(kernel: Kernel, principal: Principal, tenant: TenantState | None
@@ -229,7 +230,7 @@ class RequestScopeMiddleware:
                     role=context.principal.role if context.principal else None,
                     partner_id=context.principal.partner_id if context.principal else None,
                     permissions=context.permissions, request_id=request_id,
-                    platform=KernelServices(kernel))
+                    platform=KernelServices(kernel, data_version=context.data_version))
                 with use_scope(tenant_scope):
                     await self.app(scope, receive, hold)
                 if status >= 400:
@@ -283,16 +284,18 @@ class RequestScopeMiddleware:
                     raise PermissionDenied("missing or wrong X-CSRF-Token header; read the "
                                            "token from /api/v1/auth/me", csrf=True)
         tenant = None
+        data_version = None
         if principal is not None and principal.tenant_id is not None:
             await kernel.db.set_tenant(principal.tenant_id)
-            tenant = await kernel.tenant_state(principal.tenant_id)
+            tenant, version = await kernel.read_tenant(principal.tenant_id)
+            data_version = (tenant.id, version)
             if tenant.status != "active":
                 raise TenantSuspended("this organisation's account is suspended; contact the "
                                       "platform operator")
         permissions = (permissions_for(kernel, principal, tenant) if principal
                        else frozenset())
         return RequestContext(request_id=request_id, principal=principal, tenant=tenant,
-                              permissions=permissions), receive
+                              permissions=permissions, data_version=data_version), receive
 
 
 def _is_urlencoded_form(scope: Scope) -> bool:

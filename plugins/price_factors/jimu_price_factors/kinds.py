@@ -13,6 +13,7 @@ third-party kind may use the same keywords.
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Annotated, Any, Literal
 
@@ -48,6 +49,7 @@ Codes = Annotated[list[str], msgspec.Meta(max_length=500)]
 # --------------------------------------------------------------------------- small helpers
 
 
+@functools.cache
 def minor_unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
 
@@ -57,10 +59,10 @@ def shown(amount: Decimal) -> str:
     return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+@functools.lru_cache(maxsize=1024)
 def pct(value: Decimal) -> str:
     """``13`` → ``13``, ``7.50`` → ``7.5`` (no exponent)."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def per_unit(context: PriceContext) -> str:
@@ -357,10 +359,16 @@ def tax(context: PriceContext, previous: Money, params: TaxParams) -> PriceAdjus
             facts["price_lists.tax_rate"] = str(context.facts.get("price_lists.tax_rate"))
     if not percent:
         return None
-    amount = (previous.amount * percent / HUNDRED).quantize(minor_unit(previous.currency),
-                                                            rounding=ROUND_HALF_UP)
+    rate, reason = _tax_rate(percent)
+    amount = (previous.amount * rate).quantize(minor_unit(previous.currency), ROUND_HALF_UP)
     return PriceAdjustment(total=Money(previous.amount + amount, previous.currency),
-                           reason=f"增值税 {pct(percent)}%", facts=facts, kind="tax")
+                           reason=reason, facts=facts, kind="tax")
+
+
+@functools.lru_cache(maxsize=256)
+def _tax_rate(percent: Decimal) -> tuple[Decimal, str]:
+    """The rate as a fraction, and its reason (the same few rates on every line)."""
+    return percent / HUNDRED, f"增值税 {pct(percent)}%"
 
 
 # --------------------------------------------------------------------------- the list

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain
 from typing import Any
@@ -371,6 +371,11 @@ class Ready:
     params: Any
     rank: int = 0
     has_audience: bool = False
+    # Whether facts_used can name anything (a factor for everyone, always: no)
+    reads_facts: bool = True
+    is_floor: bool = False
+    # What the kind answered → the reason shown (the same few texts on every line)
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def audience(self, facts: Mapping[str, Any]) -> list[tuple[bool, str, dict[str, Any]]]:
         """Each non-empty audience condition: (met, why not, the facts it read). Builds text:
@@ -526,7 +531,10 @@ def compile_factors(snapshot: Snapshot, kinds: Mapping[str, OfferedKind]) -> Com
             skipped.append((row, f"its parameters no longer fit kind {row.kind}: {exc}"))
             continue
         ready.append(Ready(row=row, kind=offered.kind, plugin=offered.plugin, params=params,
-                           has_audience=_has_audience(row)))
+                           has_audience=_has_audience(row),
+                           reads_facts=bool(row.valid_from or row.valid_to or row.items
+                                            or row.categories or _has_audience(row)),
+                           is_floor=isinstance(params, FloorParams)))
     ready.sort(key=lambda r: (r.kind.order, r.kind.key, -r.row.priority, r.row.code))
     by_item: dict[str, list[Ready]] = {}
     by_category: dict[str, list[Ready]] = {}
@@ -550,8 +558,15 @@ def compile_factors(snapshot: Snapshot, kinds: Mapping[str, OfferedKind]) -> Com
 def factor_reason(ready: Ready, adjustment: PriceAdjustment) -> str:
     """The factor's name, then what its kind did: "县城门店设备租赁补贴 −8.00/箱" (the kind's
     own label is left out when the name already says it)."""
-    name = ready.row.name
-    reason = adjustment.reason
+    found = ready.reasons.get(adjustment.reason)
+    if found is None:
+        found = _factor_reason(ready.row.name, adjustment.reason)
+        if len(ready.reasons) < 1000:
+            ready.reasons[adjustment.reason] = found
+    return found
+
+
+def _factor_reason(name: str, reason: str) -> str:
     if not reason or reason.startswith(name):
         return reason or name
     label, _, rest = reason.partition(" ")
@@ -582,13 +597,13 @@ def make_apply(compiled: Compiled):
         total = previous
         floor: Decimal | None = None
         for ready in pool:
-            if not ready.matches(context):
+            if ready.reads_facts and not ready.matches(context):
                 if explain:
                     considered.append(RuleConsidered(ready.row.code, ready.why_not(context)))
                 continue
-            line = context if floor is None else replace(
+            line = context if floor is None else msgspec.structs.replace(
                 context, facts={**context.facts, FLOOR_TOTAL_FACT: floor})
-            if isinstance(ready.params, FloorParams):
+            if ready.is_floor:
                 floor = max(floor or Decimal(0),
                             floor_total(context, ready.params, total.currency)[1])
             adjustment = ready.kind.apply(line, total, ready.params)
@@ -605,9 +620,10 @@ def make_apply(compiled: Compiled):
                 # A kind after the floor may not undo it.
                 new_total = Money(floor, new_total.currency)
                 reason += f"（不低于最低价 {floor}）"
+            used = ready.facts_used(context) if ready.reads_facts else None
             outcome.append(PriceAdjustment(
                 total=new_total, reason=reason, rule=ready.row.code,
-                facts={**ready.facts_used(context), **adjustment.facts},
+                facts={**used, **adjustment.facts} if used else adjustment.facts,
                 kind=adjustment.kind))
             total = new_total
         if explain:
@@ -617,7 +633,6 @@ def make_apply(compiled: Compiled):
         return outcome or None
 
     return apply
-
 
 
 async def prepare_step(contexts: Sequence[PriceContext]):

@@ -90,6 +90,11 @@ class Rule:
     vf_ordinal: int = NO_DATE
     upper: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
     region_set: frozenset[str] = frozenset()
+    # (allowed values, fact, label) of each non-empty condition on a fact, in checking order
+    fact_checks: tuple[tuple[tuple[str, ...], str, str], ...] = ()
+    # By id of the rule's own value and break values (alive as long as the rule): each as
+    # reasons show it, and the share a discount of it leaves (1 - value/100).
+    numbers: dict[int, tuple[str, Decimal]] = field(default_factory=dict)
 
     def finish(self, depth_of: Mapping[str, int] | None = None) -> Rule:
         """Derive the ranking fields; ``depth_of`` gives a region code's depth (0 = zone)."""
@@ -104,6 +109,14 @@ class Rule:
         self.vf_ordinal = self.valid_from.toordinal() if self.valid_from else NO_DATE
         self.upper = (self.scope_rank, self.n_conditions, self.max_depth, self.priority,
                       self.vf_ordinal)
+        self.numbers = {id(v): (_fmt(v), ONE - v / HUNDRED)
+                        for v in (self.value, *(b.value for b in self.breaks)) if v is not None}
+        self.fact_checks = tuple(
+            (values, key, label) for values, key, label in (
+                (self.partner_levels, "partner.level", "partner level"),
+                (self.partner_tiers, "price_tiers.tier", "partner tier"),
+                (self.customer_levels, "customer.level", "customer level"),
+                (self.channels, "channel", "channel")) if values)
         return self
 
 
@@ -116,6 +129,7 @@ class Snapshot:
     """A tenant's pricing data, indexed for the per-line walk."""
 
     __slots__ = (
+        "_item_facts",
         "_merged",
         "all_rules",
         "by_category",
@@ -145,7 +159,25 @@ class Snapshot:
         self.by_category = {k: sorted(v, key=static_order) for k, v in by_category.items()}
         self.all_rules = sorted(all_rules, key=static_order)
         self._merged: dict[tuple[str, str], tuple[Rule, ...]] = {}
+        self._item_facts: dict[str, Mapping[str, Any]] = {}
         self.rule_count = count
+
+    def item_facts(self, item: ItemInfo) -> Mapping[str, Any]:
+        """The ``price_lists.*`` facts of an item, built once per snapshot (core copies them
+        into each line's facts, never changes them)."""
+        facts = self._item_facts.get(item.sku)
+        if facts is None:
+            facts = self._item_facts[item.sku] = {
+                "price_lists.list_price": item.list_price,
+                "price_lists.cost": item.cost,
+                "price_lists.kind": item.kind,
+                "price_lists.category": item.category,
+                "price_lists.unit": item.unit,
+                "price_lists.tax_rate": item.tax_rate,
+                "price_lists.currency": item.currency,
+                "price_lists.name": item.name,
+            }
+        return facts
 
     def candidates(self, sku: str, category: str) -> tuple[Rule, ...]:
         key = (sku, category)
@@ -207,18 +239,13 @@ def _match(rule: Rule, facts: Mapping[str, Any], quantity: Decimal, on_date: dt.
                 if zones:
                     where = f"{where} (zones {_fmt(zones)})"
                 return -1, None, f"region {where} not in {_fmt(rule.regions)}"
-    for values, key, label in (
-            (rule.partner_levels, "partner.level", "partner level"),
-            (rule.partner_tiers, "price_tiers.tier", "partner tier"),
-            (rule.customer_levels, "customer.level", "customer level"),
-            (rule.channels, "channel", "channel")):
-        if values:
-            fact = facts.get(key)
-            if fact not in values:
-                if not explain:
-                    return -1, None, ""
-                shown = "none" if fact in (None, "") else fact
-                return -1, None, f"{label} {shown} not in {_fmt(values)}"
+    for values, key, label in rule.fact_checks:
+        fact = facts.get(key)
+        if fact not in values:
+            if not explain:
+                return -1, None, ""
+            shown = "none" if fact in (None, "") else fact
+            return -1, None, f"{label} {shown} not in {_fmt(values)}"
     value = _quantity_value(rule, quantity)
     if value is False:
         if not explain:
@@ -241,10 +268,13 @@ def _compute(rule: Rule, value: Any, item: ItemInfo, entries: Mapping[tuple[str,
     """The new total, and a reason; ``(None, why not)`` when the rule cannot apply."""
     kind = rule.kind
     if kind == "fixed":
-        return value * quantity, f"fixed price {_fmt(value)} × {_fmt(quantity)}"
+        known = rule.numbers.get(id(value))
+        return value * quantity, (f"fixed price {known[0] if known else _fmt(value)} × "
+                                  f"{_fmt(quantity)}")
     if kind == "discount":
         pct = value or ZERO
-        return previous * (ONE - pct / HUNDRED), f"{_fmt(pct)}% off"
+        text, keep = rule.numbers.get(id(pct)) or (_fmt(pct), ONE - pct / HUNDRED)
+        return previous * keep, f"{text}% off"
     # formula
     cost = item.cost
     if rule.base == "list_price":
@@ -295,14 +325,8 @@ def _decided_facts(rule: Rule, facts: Mapping[str, Any], quantity: Decimal,
             used["region.path"] = facts.get("region.path")
         if facts.get("regional_pricing.zones"):
             used["regional_pricing.zones"] = facts.get("regional_pricing.zones")
-    if rule.partner_levels:
-        used["partner.level"] = facts.get("partner.level")
-    if rule.partner_tiers:
-        used["price_tiers.tier"] = facts.get("price_tiers.tier")
-    if rule.customer_levels:
-        used["customer.level"] = facts.get("customer.level")
-    if rule.channels:
-        used["channel"] = facts.get("channel")
+    for _values, key, _label in rule.fact_checks:
+        used[key] = facts.get(key)
     if rule.breaks:
         used["quantity"] = quantity
     if rule.valid_from is not None or rule.valid_to is not None:

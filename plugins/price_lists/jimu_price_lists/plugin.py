@@ -108,16 +108,7 @@ async def pricing_facts(contexts: Sequence[PriceContext]) -> list[dict[str, Any]
         if item is None or not item.active:
             answers.append({})
             continue
-        answers.append({
-            "price_lists.list_price": item.list_price,
-            "price_lists.cost": item.cost,
-            "price_lists.kind": item.kind,
-            "price_lists.category": item.category,
-            "price_lists.unit": item.unit,
-            "price_lists.tax_rate": item.tax_rate,
-            "price_lists.currency": item.currency,
-            "price_lists.name": item.name,
-        })
+        answers.append(snap.item_facts(item))
     return answers
 
 
@@ -129,8 +120,24 @@ def resolve_base_price(context: PriceContext) -> BasePrice | None:
         return None
     currency = facts.get("price_lists.currency") or context.currency
     return BasePrice(Money(price, currency), rule="list-price",
-                     reason=f"list price {engine._fmt(price)}/{facts.get('price_lists.unit', '')}",
+                     reason=_base_reason(price, facts.get("price_lists.unit", "")),
                      facts={"price_lists.list_price": price})
+
+
+# The reason of a list price, by the identity of the snapshot's Decimal (an equal number
+# may be written differently, "5.5" / "5.50"); the entry holds the number, so its id stays.
+_BASE_REASONS: dict[int, tuple[Any, str, str]] = {}
+
+
+def _base_reason(price: Any, unit: str) -> str:
+    known = _BASE_REASONS.get(id(price))
+    if known is not None and known[0] is price and known[1] == unit:
+        return known[2]
+    reason = f"list price {engine._fmt(price)}/{unit}"
+    if len(_BASE_REASONS) >= 50_000:
+        _BASE_REASONS.clear()
+    _BASE_REASONS[id(price)] = (price, unit, reason)
+    return reason
 
 
 async def prepare_rules(contexts: Sequence[PriceContext]):

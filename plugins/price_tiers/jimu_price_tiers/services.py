@@ -921,11 +921,16 @@ async def _load_current() -> dict[int, tuple[str, str]]:
 
 async def pricing_facts(contexts: Sequence[Any]) -> list[dict[str, Any]]:
     current = await platform().cached(CACHE, _load_current)
+    per_partner: dict[int | None, dict[str, Any]] = {}  # a quotation's lines share one
     facts = []
     for context in contexts:
-        tier, reason = current.get(context.partner_id, (None, None)) \
-            if context.partner_id is not None else (None, None)
-        facts.append({"price_tiers.tier": tier, "price_tiers.tier_reason": reason})
+        found = per_partner.get(context.partner_id)
+        if found is None:
+            tier, reason = current.get(context.partner_id, (None, None)) \
+                if context.partner_id is not None else (None, None)
+            found = per_partner[context.partner_id] = {"price_tiers.tier": tier,
+                                                       "price_tiers.tier_reason": reason}
+        facts.append(found)
     return facts
 
 

@@ -105,14 +105,22 @@ async def prepare_adjustment(contexts: Sequence[PriceContext]) -> StepApply:
             why = (f"no price adjustment set for {region}, its parents or its zones"
                    if pct is None else f"price adjustment of {name(source)} ({source}) is 0%")
             return PricePass(considered=(RuleConsidered(ADJUST, why),))
-        pct = Decimal(pct)
-        reason = f"{name(source)}（{source}）区域调价 {_pct(pct)}"
-        return PriceAdjustment(
-            total=Money(previous.amount * (1 + pct / 100), previous.currency), reason=reason,
-            facts={"region.code": _where(context) or None, "adjust_pct": pct,
-                   "adjust_pct_from": source,
-                   "zones": list(facts.get("regional_pricing.zones") or ())})
+        region = _where(context) or None
+        zones = facts.get("regional_pricing.zones") or ()
+        key = (pct, source, region, zones if zones.__class__ is tuple else tuple(zones))
+        known = seen.get(key)
+        if known is None:
+            # The lines of one call mostly share a region: the factor, reason and facts are
+            # worked out once per call, not per line (trace facts are read, never changed).
+            pct = Decimal(pct)
+            known = seen[key] = (1 + pct / 100, f"{name(source)}（{source}）区域调价 {_pct(pct)}",
+                                 {"region.code": region, "adjust_pct": pct,
+                                  "adjust_pct_from": source, "zones": list(zones)})
+        factor, reason, used = known
+        return PriceAdjustment(total=Money(previous.amount * factor, previous.currency),
+                               reason=reason, facts=used)
 
+    seen: dict[tuple[Any, ...], tuple[Decimal, str, dict[str, Any]]] = {}
     return apply
 
 
