@@ -196,15 +196,16 @@ class PriceStep:
 
     Give ``apply(context, previous)`` for a step that needs no stored data, or
     ``prepare(contexts)``: an async function called once per pricing call (a quotation's lines
-    together) that loads what the step needs and returns the ``apply`` to use. ``apply`` is
-    synchronous and must not touch the database. Steps run in ascending ``order`` (ties by
-    plugin then rule name), never in registration order.
+    together) that loads what the step needs and returns the ``apply`` to use, or ``None``
+    when the step has nothing to do for any of these lines (no labour line in the quotation)
+    and nothing to explain. ``apply`` is synchronous and must not touch the database. Steps run
+    in ascending ``order`` (ties by plugin then rule name), never in registration order.
     """
 
     rule: str
     order: int
     apply: StepApply | None = None
-    prepare: Callable[[Sequence[PriceContext]], Awaitable[StepApply]] | None = None
+    prepare: Callable[[Sequence[PriceContext]], Awaitable[StepApply | None]] | None = None
     title: Localized = field(default_factory=dict)
 
     def __post_init__(self) -> None:

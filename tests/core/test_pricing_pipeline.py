@@ -167,3 +167,12 @@ async def test_partner_and_customer_edits_reach_the_next_price(jimu_platform):
     assert (await admin.delete(f"/api/v1/customers/{customer['id']}")).status_code == 204
     answer = await admin.post("/api/v1/pricing/quote", json=quote)
     assert answer.status_code == 422 and answer.json()["field"] == "customer_id"
+
+
+async def test_a_step_with_nothing_to_do_sits_the_call_out(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "list_price", "rule_table")
+    rule_table.STORE.update({"310000": Decimal(10), "SKIP": Decimal(0)})
+    body = (await admin.post("/api/v1/pricing/quote", json={
+        "item": "oil-filter", "region_code": "310115"})).json()
+    assert body["total"] == "45.00"  # no 10% off: prepare answered None
+    assert [line["plugin"] for line in body["trace"]] == ["list_price"]

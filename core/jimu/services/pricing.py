@@ -10,7 +10,8 @@ For a batch of lines (one quotation), in this order:
    price; total = unit price × quantity.
 3. **Steps.** Steps from the tenant's enabled plugins (``register_pricing_steps``) run by
    ascending ``order``, ties broken by plugin then rule, never by registration order. A step's
-   ``prepare`` runs once per batch; its ``apply`` once per line. Every change leaves a trace
+   ``prepare`` runs once per batch (and may answer ``None``: nothing to do for these lines);
+   its ``apply`` once per line. Every change leaves a trace
    line naming plugin, rule, reason and the facts used; with ``explain`` the rules passed over
    are collected too.
 4. **Rounding.** Half up to the currency's minor unit, once per line; when that moves the
@@ -26,13 +27,14 @@ from __future__ import annotations
 import functools
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from jimu_sdk import N_, platform
 from jimu_sdk.errors import JimuError, PricingError, ValidationFailed
 from jimu_sdk.types import (
+    MINOR_UNITS,
     ConsideredLine,
     Money,
     PriceAdjustment,
@@ -77,7 +79,7 @@ async def price_lines(kernel: Kernel, tenant: TenantState, contexts: Sequence[Pr
         raise ValidationFailed(N_("at most %(max)s lines can be priced at once"),
                                field="lines", params={"max": MAX_LINES})
     for index, context in enumerate(contexts):
-        if not context.quantity.is_finite() or context.quantity <= 0:
+        if not context.quantity.is_finite() or context.quantity <= ZERO:
             raise ValidationFailed(N_("quantity must be greater than zero"),
                                    field=field(index, "quantity"))
         if context.quantity > MAX_QUANTITY:
@@ -123,11 +125,10 @@ async def _with_core_facts(kernel: Kernel, tenant: TenantState,
         # The caller's facts win (e.g. a store's location); the dict is this line's own, so
         # plugin facts are merged into it in place below.
         facts = {**base, **context.facts} if context.facts else base.copy()
-        enriched.append(PriceContext(
-            tenant_id=context.tenant_id, item=context.item, quantity=context.quantity,
-            currency=context.currency, partner_id=context.partner_id,
-            customer_id=context.customer_id, region_code=region, channel=context.channel,
-            on_date=facts["on_date"], facts=facts, explain=explain or context.explain))
+        enriched.append(PriceContext(  # positional: a struct parses keywords slower
+            context.tenant_id, context.item, context.quantity, context.currency,
+            context.partner_id, context.customer_id, region, context.channel,
+            facts["on_date"], facts, explain or context.explain))
     return enriched
 
 
@@ -191,13 +192,15 @@ async def _with_plugin_facts(tenant: TenantState, given: Sequence[PriceContext],
             answer = await answer
         if answer:
             answers.append(answer)
-    for index, (original, context) in enumerate(zip(given, contexts, strict=True)):
-        facts = context.facts
-        assert isinstance(facts, dict)  # built by _with_core_facts for this call
-        for answer in answers:
-            facts.update(answer[index])
-        if answers and original.facts:
-            facts.update(original.facts)  # what the caller says still wins ("as if tier A")
+    if not answers:
+        return contexts
+    # The facts dicts are this call's own (built by _with_core_facts): merged in place.
+    for original, context, *parts in zip(given, contexts, *answers, strict=True):
+        update = context.facts.update  # type: ignore[attr-defined]
+        for part in parts:
+            update(part)
+        if original.facts:
+            update(original.facts)  # what the caller says still wins ("as if tier A")
     return contexts
 
 
@@ -217,7 +220,8 @@ async def _prepare_steps(kernel: Kernel, tenant: TenantState,
             apply = await step.prepare(contexts)
         except Exception as exc:
             raise _step_failed(kernel, tenant, slug, step, exc) from exc
-        appliers.append((slug, step, apply))
+        if apply is not None:  # None: nothing to do for these lines
+            appliers.append((slug, step, apply))
     return appliers
 
 
@@ -257,9 +261,10 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
                 appliers: list[tuple[str, PriceStep, StepApply]], base_impls: Sequence[Any],
                 field: Callable[[int, str], str]) -> PriceResult:
     # The hot loop of a quotation: plain comparisons of classes and amounts, one trace line
-    # per change, the tax summed as it goes.
+    # per change (built positionally: cheaper), the tax summed as it goes.
     base, base_plugin = _base_price(base_impls, index, context, field)
     currency = context.currency
+    units = _units(currency)
     unit_price = base.unit_price
     if unit_price.currency != currency:
         raise PricingError(N_("the base price of %(item)s is in %(base)s, not %(currency)s"),
@@ -272,9 +277,8 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
                            params={"plugin": base_plugin, "amount": unit_price.amount,
                                    "item": context.item}, plugin=base_plugin)
     total = Money(unit_price.amount * context.quantity, currency)
-    trace = [PriceTraceLine(plugin=base_plugin, rule=base.rule,
-                            reason=f"{base.reason} × {context.quantity}",
-                            before=_zero(currency), after=total, facts=base.facts)]
+    trace = [PriceTraceLine(base_plugin, base.rule, f"{base.reason} × {context.quantity}",
+                            units.zero, total, base.facts)]
     considered: list[ConsideredLine] = []
     explain = context.explain
     tax = ZERO
@@ -285,10 +289,10 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
             raise _step_failed(kernel, tenant, slug, step, exc) from exc
         if outcome is None:
             continue
-        kind_of = outcome.__class__
-        pieces: Sequence[PriceAdjustment | PricePass] = (
-            (outcome,) if kind_of is PriceAdjustment or kind_of is PricePass
-            or isinstance(outcome, PriceAdjustment | PricePass) else outcome)
+        kind_of = outcome.__class__  # a class check first: cheaper than isinstance
+        pieces = cast("Sequence[PriceAdjustment | PricePass]", (outcome,) if (
+            kind_of is PriceAdjustment or kind_of is PricePass
+            or isinstance(outcome, PriceAdjustment | PricePass)) else outcome)
         for piece in pieces:
             if explain and piece.considered:
                 considered.extend(ConsideredLine(plugin=slug, rule=c.rule, reason=c.reason)
@@ -296,34 +300,49 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
             if piece.__class__ is PricePass or isinstance(piece, PricePass):
                 continue
             after = piece.total
-            if not after.amount.is_finite():
-                raise _step_failed(kernel, tenant, slug, step, ArithmeticError(
-                    f"it answered {after.amount} for {context.item}"))
-            if after.currency != currency:
-                raise PricingError(N_("price step %(rule)s of plugin %(plugin)s changed the "
-                                      "currency"), params={"rule": step.rule, "plugin": slug},
-                                   plugin=slug, rule=step.rule)
+            if after.currency != currency or not after.amount.is_finite():
+                raise _bad_total(kernel, tenant, slug, step, context, after, currency)
+            kind = piece.kind
             trace.append(PriceTraceLine(slug, piece.rule or step.rule, piece.reason, total,
-                                        after, piece.facts, piece.kind))
-            if piece.kind == "tax":
+                                        after, piece.facts, kind))
+            if kind == "tax":
                 tax += after.amount - total.amount
             total = after
-    rounded = total.rounded()
+    minor = units.minor
+    rounded = Money(total.amount.quantize(minor, ROUND_HALF_UP), currency)
     if rounded.amount != total.amount:
-        trace.append(PriceTraceLine(plugin="core", rule="rounding",
-                                    reason=f"rounded half up to the {currency} minor unit",
-                                    before=total, after=rounded))
+        trace.append(PriceTraceLine("core", "rounding", units.rounding_reason, total,
+                                    rounded))
     if rounded.amount < 0:
         raise PricingError(N_("price steps made the price of %(item)s negative (%(total)s)"),
                            field=field(index, "item"),
                            params={"item": context.item, "total": str(rounded)})
-    return PriceResult(total=rounded, unit_price=unit_price, trace=tuple(trace),
-                       tax=Money(tax, currency).rounded() if tax else _zero(currency, True),
-                       considered=tuple(considered), facts=context.facts)
+    return PriceResult(rounded, unit_price, tuple(trace),
+                       Money(tax.quantize(minor, ROUND_HALF_UP), currency) if tax
+                       else units.zero_rounded, tuple(considered), context.facts)
+
+
+def _bad_total(kernel: Kernel, tenant: TenantState, slug: str, step: PriceStep,
+               context: PriceContext, after: Money, currency: str) -> JimuError:
+    if not after.amount.is_finite():
+        return _step_failed(kernel, tenant, slug, step, ArithmeticError(
+            f"it answered {after.amount} for {context.item}"))
+    return PricingError(N_("price step %(rule)s of plugin %(plugin)s changed the currency"),
+                        params={"rule": step.rule, "plugin": slug}, plugin=slug, rule=step.rule)
+
+
+class _Units(NamedTuple):
+    """What the fold needs of a currency: nothing (as is, and as written after rounding:
+    ``0.00``), its minor unit and the reason of a rounding line."""
+
+    zero: Money
+    zero_rounded: Money
+    minor: Decimal
+    rounding_reason: str
 
 
 @functools.cache
-def _zero(currency: str, rounded: bool = False) -> Money:
-    """Nothing, in ``currency`` (as written after rounding: ``0.00``); Money is immutable."""
-    zero = Money(ZERO, currency)
-    return zero.rounded() if rounded else zero
+def _units(currency: str) -> _Units:
+    minor = Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
+    return _Units(Money(ZERO, currency), Money(ZERO.quantize(minor), currency), minor,
+                  f"rounded half up to the {currency} minor unit")

@@ -361,8 +361,8 @@ def tax(context: PriceContext, previous: Money, params: TaxParams) -> PriceAdjus
         return None
     rate, reason = _tax_rate(percent)
     amount = (previous.amount * rate).quantize(minor_unit(previous.currency), ROUND_HALF_UP)
-    return PriceAdjustment(total=Money(previous.amount + amount, previous.currency),
-                           reason=reason, facts=facts, kind="tax")
+    return PriceAdjustment(Money(previous.amount + amount, previous.currency), reason, "",
+                           facts, (), "tax")
 
 
 @functools.lru_cache(maxsize=256)

@@ -376,6 +376,10 @@ class Ready:
     is_floor: bool = False
     # What the kind answered → the reason shown (the same few texts on every line)
     reasons: dict[str, str] = field(default_factory=dict)
+    apply: Any = None  # kind.apply, looked up once
+
+    def __post_init__(self) -> None:
+        self.apply = self.kind.apply
 
     def audience(self, facts: Mapping[str, Any]) -> list[tuple[bool, str, dict[str, Any]]]:
         """Each non-empty audience condition: (met, why not, the facts it read). Builds text:
@@ -578,9 +582,12 @@ def _factor_reason(name: str, reason: str) -> str:
 def tidy(amount: Money) -> Money:
     """The same amount written with the currency's minor unit when that loses nothing
     (``3144.1500`` → ``3144.15``, ``324.0`` → ``324.00``), so traces read like money."""
-    minor = minor_unit(amount.currency)
-    exact = amount.amount.quantize(minor)
-    return Money(exact, amount.currency) if exact == amount.amount else amount
+    value = amount.amount
+    exact = value.quantize(minor_unit(amount.currency))
+    return Money(exact, amount.currency) if exact == value else amount
+
+
+_NOTHING_CONSIDERED: list[RuleConsidered] = []  # never appended to: only when explaining
 
 
 def make_apply(compiled: Compiled):
@@ -593,7 +600,7 @@ def make_apply(compiled: Compiled):
             if not pool:
                 return None
         outcome: list[PriceAdjustment | PricePass] = []
-        considered: list[RuleConsidered] = []
+        considered: list[RuleConsidered] = [] if explain else _NOTHING_CONSIDERED
         total = previous
         floor: Decimal | None = None
         for ready in pool:
@@ -606,7 +613,7 @@ def make_apply(compiled: Compiled):
             if ready.is_floor:
                 floor = max(floor or Decimal(0),
                             floor_total(context, ready.params, total.currency)[1])
-            adjustment = ready.kind.apply(line, total, ready.params)
+            adjustment = ready.apply(line, total, ready.params)
             if adjustment is None:
                 if explain:
                     considered.append(RuleConsidered(
@@ -622,14 +629,16 @@ def make_apply(compiled: Compiled):
                 reason += f"（不低于最低价 {floor}）"
             used = ready.facts_used(context) if ready.reads_facts else None
             outcome.append(PriceAdjustment(
-                total=new_total, reason=reason, rule=ready.row.code,
-                facts={**used, **adjustment.facts} if used else adjustment.facts,
-                kind=adjustment.kind))
+                new_total, reason, ready.row.code,
+                {**used, **adjustment.facts} if used else adjustment.facts, (),
+                adjustment.kind))
             total = new_total
         if explain:
             considered.extend(RuleConsidered(row.code, why) for row, why in compiled.skipped)
             if considered:
                 outcome.append(PricePass(considered=tuple(considered)))
+        if len(outcome) == 1:
+            return outcome[0]  # the common case (only the tax) skips a list
         return outcome or None
 
     return apply

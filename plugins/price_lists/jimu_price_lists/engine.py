@@ -204,6 +204,11 @@ def _quantity_value(rule: Rule, quantity: Decimal) -> Decimal | bool | None:
 
 
 def _fmt(value: Any) -> str:
+    if value.__class__ is Decimal:
+        text = str(value)
+        if "." not in text and "E" not in text:
+            return text  # a plain whole number (most quantities): already as shown
+        return format(value.normalize(), "f") if value == value.to_integral() else text
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
     if isinstance(value, list | tuple | frozenset | set):

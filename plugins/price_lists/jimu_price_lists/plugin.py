@@ -7,6 +7,7 @@ step (order 100) of the pricing pipeline; see ``docs/pricing.md``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -119,9 +120,9 @@ def resolve_base_price(context: PriceContext) -> BasePrice | None:
     if price is None:
         return None
     currency = facts.get("price_lists.currency") or context.currency
-    return BasePrice(Money(price, currency), rule="list-price",
-                     reason=_base_reason(price, facts.get("price_lists.unit", "")),
-                     facts={"price_lists.list_price": price})
+    return BasePrice(Money(price, currency), "list-price",
+                     _base_reason(price, facts.get("price_lists.unit", "")),
+                     {"price_lists.list_price": price})
 
 
 # The reason of a list price, by the identity of the snapshot's Decimal (an equal number
@@ -142,11 +143,7 @@ def _base_reason(price: Any, unit: str) -> str:
 
 async def prepare_rules(contexts: Sequence[PriceContext]):
     snap = await services.snapshot()
-
-    def apply(context: PriceContext, previous: Money):
-        return engine.price_line(snap, context, previous)
-
-    return apply
+    return functools.partial(engine.price_line, snap)  # no frame of our own per line
 
 
 @hookimpl

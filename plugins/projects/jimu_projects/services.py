@@ -273,6 +273,8 @@ async def prepare_package_labour(contexts: Sequence[PriceContext]):
     """The ``package-labour`` step (order 45): the labour inside a package costs the region's
     hourly rate (fact ``regional_pricing.labour_rate``) instead of the labour list price."""
     index = await packages_index()
+    if not any(c.item in index for c in contexts):
+        return None  # no package line: the step sits this call out
 
     def apply(context: PriceContext, previous: Money):
         package = index.get(context.item)

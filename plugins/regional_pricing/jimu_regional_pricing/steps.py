@@ -52,7 +52,9 @@ def _pct(value: Decimal) -> str:
     return f"+{text}%" if value > 0 else f"{text}%"
 
 
-async def prepare_labour(contexts: Sequence[PriceContext]) -> StepApply:
+async def prepare_labour(contexts: Sequence[PriceContext]) -> StepApply | None:
+    if not any(c.explain or c.facts.get("price_lists.kind") == "labour" for c in contexts):
+        return None  # no labour line, nothing to explain: the step sits this call out
     name = await _namer(contexts)
 
     def apply(context: PriceContext, previous: Money) -> Any:
@@ -90,37 +92,43 @@ async def prepare_adjustment(contexts: Sequence[PriceContext]) -> StepApply:
 
     def apply(context: PriceContext, previous: Money) -> Any:
         facts = context.facts
-        if facts.get("price_lists.kind") == "labour":
-            if context.explain:
-                return PricePass(considered=(RuleConsidered(
-                    ADJUST, "labour lines take the region's labour rate, not its price "
-                            "adjustment"),))
-            return None
         pct = facts.get("regional_pricing.adjust_pct")
         source = facts.get("regional_pricing.adjust_pct_from")
-        if pct is None or Decimal(pct) == 0:
-            if not context.explain:
-                return None
-            region = _where(context) or "this line"
-            why = (f"no price adjustment set for {region}, its parents or its zones"
-                   if pct is None else f"price adjustment of {name(source)} ({source}) is 0%")
-            return PricePass(considered=(RuleConsidered(ADJUST, why),))
-        region = _where(context) or None
+        region = facts.get("region.code") or None
         zones = facts.get("regional_pricing.zones") or ()
         key = (pct, source, region, zones if zones.__class__ is tuple else tuple(zones))
         known = seen.get(key)
         if known is None:
             # The lines of one call mostly share a region: the factor, reason and facts are
             # worked out once per call, not per line (trace facts are read, never changed).
-            pct = Decimal(pct)
-            known = seen[key] = (1 + pct / 100, f"{name(source)}（{source}）区域调价 {_pct(pct)}",
-                                 {"region.code": region, "adjust_pct": pct,
-                                  "adjust_pct_from": source, "zones": list(zones)})
+            known = seen[key] = _adjustment(pct, source, region, zones)
+        if known is False or facts.get("price_lists.kind") == "labour":
+            return _no_adjustment(context, pct, source)
         factor, reason, used = known
         return PriceAdjustment(total=Money(previous.amount * factor, previous.currency),
                                reason=reason, facts=used)
 
-    seen: dict[tuple[Any, ...], tuple[Decimal, str, dict[str, Any]]] = {}
+    def _adjustment(pct: Any, source: str | None, region: str | None, zones: Any) -> Any:
+        if pct is None or Decimal(pct) == 0:
+            return False  # none here (None would mean "not worked out yet")
+        pct = Decimal(pct)
+        return (1 + pct / 100, f"{name(source)}（{source}）区域调价 {_pct(pct)}",
+                {"region.code": region, "adjust_pct": pct, "adjust_pct_from": source,
+                 "zones": list(zones)})
+
+    def _no_adjustment(context: PriceContext, pct: Any, source: str | None) -> Any:
+        if not context.explain:
+            return None
+        if context.facts.get("price_lists.kind") == "labour":
+            return PricePass(considered=(RuleConsidered(
+                ADJUST, "labour lines take the region's labour rate, not its price "
+                        "adjustment"),))
+        region = _where(context) or "this line"
+        why = (f"no price adjustment set for {region}, its parents or its zones"
+               if pct is None else f"price adjustment of {name(source)} ({source}) is 0%")
+        return PricePass(considered=(RuleConsidered(ADJUST, why),))
+
+    seen: dict[tuple[Any, ...], Any] = {}
     return apply
 
 
