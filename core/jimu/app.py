@@ -15,7 +15,7 @@ from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from jimu.api import directory, identity, operations, plugins, pricing
+from jimu.api import directory, flows, identity, operations, plugins, pricing
 from jimu.kernel import Kernel
 from jimu.pages import ROUTES as PAGE_ROUTES
 from jimu.pages import not_found
@@ -52,7 +52,7 @@ class JimuCore(InitPlugin):
         kernel = self.kernel
         app_config.route_handlers.extend([
             *PAGE_ROUTES, *identity.ROUTES, *plugins.ROUTES, *directory.ROUTES,
-            *operations.ROUTES, *pricing.ROUTES, *static_routers(kernel)])
+            *operations.ROUTES, *pricing.ROUTES, *flows.ROUTES, *static_routers(kernel)])
         for slug, plugin in sorted(kernel.plugins.plugins.items()):
             routes = list(plugin.contributed("register_routes", []))
             if routes:

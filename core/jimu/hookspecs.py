@@ -346,12 +346,23 @@ def register_price_factor_kinds() -> Sequence[PriceFactorKind] | None:
 def register_workflow_nodes() -> Sequence[NodeType] | None:
     """Return workflow node types (form, approval, dispatch, notify, timer, branch, …).
 
+    Core runs flows; a node type decides what happens at its nodes (``enter``, ``act``,
+    ``on_timer`` answer ``Advance(outcome)`` or ``Wait(actions, due)``). Keys are global: a
+    third-party type should be prefixed with its plugin's slug. See ``docs/workflows.md``.
+
     Example::
+
+        class NotifySettings(msgspec.Struct):
+            message: str
+
+        def notify(context):
+            ...  # send context.settings.message
+            return Advance()
 
         @hookimpl
         def register_workflow_nodes():
             return [NodeType(key="notify", title=localized("通知", "Notify"),
-                             settings=NotifySettings, run=notify, icon="bell")]
+                             settings=NotifySettings, enter=notify, icon="bell")]
     """
 
 

@@ -30,6 +30,7 @@ log = logging.getLogger("jimu.jobs")
 
 DISPATCH = "jimu.dispatch_event"
 RUN_TIMER = "jimu.run_timer"
+CORE_SLUG = "core"  # core's own jobs are "core.<name>" and run for every tenant
 RUN_JOB = "jimu.run_job"
 RELAY_BATCH = 200
 DISPATCH_LEASE = dt.timedelta(minutes=15)
@@ -88,6 +89,10 @@ class JobSystem:
         self._actor(DISPATCH, self._dispatch_event, max_retries=100)
         self._actor(RUN_TIMER, self._run_timer, max_retries=3)
         self._actor(RUN_JOB, self._run_job, max_retries=5)
+        from jimu.services.flows import CORE_JOBS
+
+        for job in CORE_JOBS:
+            self.jobs[f"{CORE_SLUG}.{job.name}"] = job
         for slug, plugin in self.kernel.plugins.plugins.items():
             for job in plugin.contributed("register_jobs", []):
                 self.jobs[f"{slug}.{job.name}"] = job
@@ -338,7 +343,7 @@ class JobSystem:
         try:
             async with self.kernel.tenant_scope(tenant_id):
                 state = await self.kernel.tenant_state(tenant_id)
-                if slug not in state.enabled:
+                if slug != CORE_SLUG and slug not in state.enabled:
                     return
                 await await_maybe(job.run(tenant_id=tenant_id, **args))
         except Exception as exc:

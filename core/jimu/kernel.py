@@ -245,6 +245,8 @@ class Kernel:
         return state, row["data_version"]
 
     async def _load_tenant_state(self, row: Mapping[str, Any]) -> TenantState:
+        from jimu.services.auth import CORE_PERMISSIONS
+
         tenant_id = row["id"]
         await self.db.set_tenant(tenant_id)
         configs = await PluginConfig.select().output(load_json=True).where(
@@ -260,7 +262,10 @@ class Kernel:
         return TenantState(
             id=tenant_id, slug=row["slug"], name=row["name"], status=row["status"],
             config_version=row["config_version"], enabled=enabled, settings=settings,
-            role_permissions={r["name"]: frozenset(r["permissions"]) for r in roles},
+            # The built-in admin holds every core permission, also ones added by an upgrade.
+            role_permissions={r["name"]: frozenset(r["permissions"]) | (
+                frozenset(CORE_PERMISSIONS) if r["name"] == "admin" else frozenset())
+                for r in roles},
             hooks=self.plugins.hooks_for(enabled), timezone=row["timezone"],
             locale=row["locale"], theme=row["theme"])
 

@@ -20,7 +20,7 @@ from cronsim import CronSim, CronSimError
 
 from jimu.db.engine import is_postgres
 from jimu.db.tables import ScheduleState, Tenant, Timer
-from jimu.jobs import RUN_TIMER, await_maybe
+from jimu.jobs import CORE_SLUG, RUN_TIMER, await_maybe
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel
@@ -160,7 +160,8 @@ class Scheduler:
             async with self.kernel.tenant_scope(timer["tenant_id"]):
                 state = (await self.kernel.tenant_state(timer["tenant_id"])
                          if timer["tenant_id"] is not None else None)
-                if job is None or (state is not None and slug not in state.enabled):
+                if job is None or (state is not None and slug != CORE_SLUG
+                                   and slug not in state.enabled):
                     outcome = "cancelled"
                 else:
                     await await_maybe(job.run(tenant_id=timer["tenant_id"], **timer["args"]))

@@ -111,6 +111,30 @@ class PlatformServices(Protocol):
         """The platform clock (controllable in tests); timezone-aware UTC."""
         ...
 
+    async def install_flow(self, code: str, name: str, graph: Mapping[str, Any], *,
+                           subject: str = "", description: str = "") -> Mapping[str, Any]:
+        """Create flow ``code`` with ``graph`` as its published version 1 (a preset flow a
+        plugin ships); when the tenant has the code already, its flow is left as it is and
+        returned. 422 listing every problem of the graph by node."""
+        ...
+
+    async def start_flow(self, code: str, *, subject: str = "",
+                         data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        """Start a run of the live version of flow ``code`` for ``subject`` (e.g.
+        ``"work_orders:42"``) and move it as far as it goes; returns the run."""
+        ...
+
+    async def flow_action(self, run_id: int, action: str,
+                          payload: Mapping[str, Any] | None = None, *,
+                          revision: int | None = None) -> Mapping[str, Any]:
+        """Do ``action`` at the node the run waits at; 409 with the run's current state when
+        ``revision`` is no longer current or the node does not offer the action."""
+        ...
+
+    async def flow_run(self, run_id: int) -> Mapping[str, Any]:
+        """A run: its node, status, data, the actions it waits for and its revision."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Scope:

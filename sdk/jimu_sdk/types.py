@@ -273,20 +273,104 @@ class PriceResult(msgspec.Struct, frozen=True, gc=False):
 # --------------------------------------------------------------------------- workflow nodes
 
 
+class NodeContext(msgspec.Struct, frozen=True, kw_only=True):
+    """What a node sees when core asks it something about one run of a flow.
+
+    ``data`` is the run's data (what started it, e.g. a work order's fields, plus what earlier
+    nodes added, e.g. each form stage's answers under the node's id); ``settings`` is the node's
+    settings, already converted to the type's ``settings`` struct; ``state`` is what this node
+    kept while waiting (approvals so far). ``node_id``/``label`` name the node in the graph.
+    """
+
+    run_id: int
+    flow: str
+    version: int
+    node_id: str
+    label: str
+    subject: str
+    data: Mapping[str, Any]
+    settings: Any
+    state: Mapping[str, Any]
+    actor_id: int | None
+    now: dt.datetime
+
+
+class Advance(msgspec.Struct, frozen=True, kw_only=True):
+    """Leave the node along its outgoing edge ``outcome`` (e.g. ``"next"``, ``"approved"``).
+
+    ``data`` is merged into the run's data (keys replace); ``note`` is shown on the timeline.
+    """
+
+    outcome: str = "next"
+    data: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    note: str = ""
+
+
+class Wait(msgspec.Struct, frozen=True, kw_only=True):
+    """Stay on the node until a person acts or a timer is due.
+
+    ``actions`` are what a person may do here (``"submit"``, ``"approve"``, ``"reject"``): core
+    refuses any other with 409 naming these. ``due`` asks for ``on_timer`` at that time (a
+    durable timer, cancelled when the run moves on). ``state`` is kept for the next call;
+    ``data`` is merged into the run's data; ``assignees`` are the user ids that may act (empty:
+    anyone allowed to act on the flow's subject).
+    """
+
+    actions: tuple[str, ...] = ()
+    due: dt.datetime | None = None
+    state: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    data: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    assignees: tuple[int, ...] = ()
+    note: str = ""
+
+
+NodeOutcome = Advance | Wait
+"""What a node answers: move on along an outcome, or wait."""
+
+
 @dataclass(frozen=True, slots=True)
 class NodeType:
-    """A workflow node type: its key, palette label and icon, settings schema, and behaviour.
+    """A workflow node type (start, form, approval, branch, …), contributed by a plugin through
+    ``register_workflow_nodes``; core runs flows, node types decide what happens at a node.
 
-    ``run(context)`` receives a mapping with the work order's data and the node's validated
-    settings and returns the name of the outgoing edge to follow (or ``None`` to wait).
+    - ``settings``: a msgspec struct of the node's settings; the flow designer builds the node's
+      form from it and core converts a node's stored settings with it (errors name the node).
+    - ``outcomes(settings)``: the names of the node's outgoing edges (``("next",)`` by
+      default; a branch names its cases and ``"default"``). Publishing checks each outcome has
+      exactly one edge. ``()`` for an end node.
+    - ``enter(context)``: the run arrives; answer :class:`Advance` or :class:`Wait`.
+    - ``act(context, action, payload)``: a person does one of the waiting node's ``actions``
+      (submit a form, approve); answer ``Advance``/``Wait``, or raise ``ValidationFailed``
+      naming the fields (nothing is changed then).
+    - ``on_timer(context)``: the ``due`` time of a ``Wait`` came.
+    - ``check(settings)``: problems the schema cannot express ("the approvers list is empty");
+      each is reported against the node when the flow is published.
+    - ``role``: ``"start"`` (exactly one per flow, no incoming edge), ``"end"`` (no outgoing
+      edge, completes the run) or ``"step"``.
+
+    Each may be ``async``. Runs of a flow are advanced in one transaction per action, so a node
+    may read and write the database, emit events and schedule jobs through the SDK.
     """
 
     key: str
     title: Localized
-    settings: type[msgspec.Struct] | None
-    run: Callable[[Mapping[str, Any]], Awaitable[str | None] | str | None]
+    enter: Callable[[NodeContext], NodeOutcome | Awaitable[NodeOutcome]]
+    settings: type[msgspec.Struct] | None = None
+    outcomes: Callable[[Any], Sequence[str]] | tuple[str, ...] = ("next",)
+    act: Callable[[NodeContext, str, Mapping[str, Any]],
+                  NodeOutcome | Awaitable[NodeOutcome]] | None = None
+    on_timer: Callable[[NodeContext], NodeOutcome | Awaitable[NodeOutcome]] | None = None
+    check: Callable[[Any], Sequence[str]] | None = None
+    role: Literal["start", "end", "step"] = "step"
     icon: str = "circle"
     category: str = "general"
+    description: Localized = field(default_factory=dict)
+
+    def outcomes_for(self, settings: Any) -> tuple[str, ...]:
+        """The outgoing edge names of a node of this type with ``settings``."""
+        if callable(self.outcomes):
+            return tuple(self.outcomes(settings))
+        return tuple(self.outcomes)
 
 
 # --------------------------------------------------------------------------- channels

@@ -5,6 +5,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from jimu_sdk import InboundRequest, OutboundMessage, PriceContext
@@ -173,7 +174,8 @@ async def test_hook_register_price_factor_kinds(jimu_platform):
 
 async def test_hook_register_workflow_nodes(jimu_platform):
     [node] = contributed(jimu_platform, "catalog", "register_workflow_nodes")
-    assert node.run({}) == "sent"
+    answer = node.enter(SimpleNamespace(settings=node.settings(template="到货提醒")))
+    assert answer.note == "sent 到货提醒" and answer.outcome == "next"
     _, admin = await admin_of(jimu_platform, "catalog")
     adds = (await admin.get("/api/v1/plugins/catalog")).json()["adds"]
     assert adds["workflow_nodes"] == ["catalog.notify"]

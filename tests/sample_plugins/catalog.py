@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import msgspec
 from jimu_sdk import (
+    Advance,
     InboundEvent,
     Money,
     NodeType,
@@ -28,7 +29,7 @@ class NotifySettings(msgspec.Struct):
 
 
 def notify(context):
-    return "sent"
+    return Advance(note=f"sent {context.settings.template}")
 
 
 class EchoChannel:
@@ -50,7 +51,7 @@ class EchoChannel:
 @hookimpl
 def register_workflow_nodes():
     return [NodeType(key="catalog.notify", title=localized("通知", "Notify"),
-                     settings=NotifySettings, run=notify, icon="bell")]
+                     settings=NotifySettings, enter=notify, icon="bell")]
 
 
 @hookimpl

@@ -147,6 +147,8 @@ PATH_SAMPLES: dict[str, Owned | Shared] = {
     "/api/v1/price_lists/lists/{list_id}/entries/{sku}": Shared(
         lambda platform: ["TEA-500-CASE", "NO-SUCH-SKU"]),
     "/operator/tenants/{tenant_id}": Owned(lambda world: [world.tenant.id]),
+    # Version numbers count per flow (1, 2, …): the wall is the flow id, a tenant's own.
+    "/api/v1/flows/{flow_id}/versions/{version}": Shared(lambda platform: [1, 2]),
 }
 """Path parameters the collection convention cannot fill, keyed by the path up to and with
 the parameter; an entry covers the routes below it (``/api/v1/plugins/{slug}/settings``)."""
@@ -179,6 +181,12 @@ WORLD_RECORDS: list[tuple[str, Callable[[World, dict[str, Any]], dict[str, Any]]
     ("/api/v1/quotations/orders", lambda world, ids: {
         "partner_id": ids["partner_id"], "lines": [{"item": "TEA-500-CASE", "quantity": "3"}],
         "note": f"{world.marker} order"}),
+    # A flow of the tenant's own, published at once (the flow_nodes seeder added a demo flow
+    # and a run of it).
+    ("/api/v1/flows", lambda world, ids: {
+        "code": world.marker.upper(), "name": f"{world.marker} flow", "publish": True,
+        "graph": {"nodes": [{"id": "s", "type": "start"}, {"id": "e", "type": "end"}],
+                  "edges": [{"source": "s", "target": "e"}]}}),
 ]
 """Plugin records created through their API in both tenants (skipped when the plugin is not
 installed), carrying the tenant's marker so that a leak shows on any page. ``ids`` has the
@@ -189,6 +197,9 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/partners": lambda: {"code": f"PROBE-{next(_serial)}", "name": "probe"},
     "POST /api/v1/users": lambda: {"username": f"probe-{next(_serial)}", "role": "partner",
                                    "password": "probe-password"},
+    "POST /api/v1/flow-runs/{run_id}/actions": lambda: {"action": "submit"},
+    "POST /api/v1/flows/{flow_id}/migrate": lambda: {"to_version": 1},
+    "PUT /api/v1/flows/{flow_id}/draft": lambda: {"graph": {"nodes": [], "edges": []}},
     "POST /api/v1/pricing/quote": lambda: {"item": "labour-hour"},
     "POST /api/v1/pricing/lines": lambda: {"lines": [{"item": "labour-hour"}]},
     "POST /api/v1/followups/notes": lambda: {"body": "probe"},

@@ -232,10 +232,90 @@ class AuditEntry(TenantScoped, Table, tablename="core_audit"):
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
+# ----------------------------------------------------------------------------- flows
+
+
+class Flow(TenantScoped, Table, tablename="core_flow"):
+    """A workflow: a graph of typed nodes, kept as numbered versions (``FlowVersion``)."""
+
+    id: Serial
+    tenant_unique = (("code",),)
+    code = Varchar(length=63)
+    name = Varchar(length=200)
+    description = Text(default="")
+    # Who owns the runs ("work_orders", …): what a run's subject points at
+    subject = Varchar(length=63, default="")
+    live_version = Integer(null=True, default=None)  # the published version number
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class FlowVersion(TenantScoped, Table, tablename="core_flow_version"):
+    """One version of a flow's graph: draft → published → retired. Only a draft changes."""
+
+    id: Serial
+    tenant_unique = (("flow_id", "version"),)
+    flow_id = Integer(index=True)
+    version = Integer()
+    status = Varchar(length=16, default="draft", index=True)  # draft | published | retired
+    graph = JSON(default={"nodes": [], "edges": []})
+    note = Text(default="")
+    created_by = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    published_at = Timestamptz(null=True, default=None)
+    published_by = Integer(null=True, default=None)
+
+
+class FlowRun(TenantScoped, Table, tablename="core_flow_run"):
+    """One run of a flow version for a subject (a work order): where it is and what it holds.
+
+    ``revision`` moves on with every change: an action names the revision it saw, and a
+    conditional update lets exactly one of two concurrent actions win.
+    """
+
+    id: Serial
+    flow_id = Integer(index=True)
+    version_id = Integer(index=True)
+    version = Integer()
+    subject = Varchar(length=100, default="", index=True)
+    node_id = Varchar(length=63, default="")
+    # active (between nodes) | waiting | completed | cancelled | stuck
+    status = Varchar(length=16, default="active", index=True)
+    stuck_reason = Text(default="")
+    data = JSON(default={})
+    node_state = JSON(default={})
+    actions = JSON(default=[])  # what a person may do at the waiting node
+    assignees = JSON(default=[])
+    due_at = Timestamptz(null=True, default=None)
+    revision = Integer(default=0)
+    started_by = Integer(null=True, default=None)
+    started_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    completed_at = Timestamptz(null=True, default=None)
+
+
+class FlowStep(TenantScoped, Table, tablename="core_flow_step"):
+    """The timeline of a run: each move, who made it, when, and what changed."""
+
+    id: Serial
+    tenant_unique = (("run_id", "seq"),)
+    run_id = Integer(index=True)
+    seq = Integer()
+    kind = Varchar(length=16, default="enter")  # start | enter | action | timer | migrate | …
+    from_node = Varchar(length=63, default="")
+    node_id = Varchar(length=63, default="")
+    outcome = Varchar(length=63, default="")
+    action = Varchar(length=63, default="")
+    actor_id = Integer(null=True, default=None)
+    changes = JSON(default={})
+    note = Text(default="")
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
 PLATFORM_TABLES: list[type[Table]] = [
     Tenant, User, UserSession, LoginFailure, ApiToken, OutboxEvent, ProcessedMessage, Timer,
     ScheduleState, HookFailure, Region,
 ]
 TENANT_TABLES: list[type[Table]] = [PluginConfig, Role, Partner, Customer, AuditEntry,
-                                     DataRevision]
+                                     DataRevision, Flow, FlowVersion, FlowRun, FlowStep]
 ALL_TABLES = PLATFORM_TABLES + TENANT_TABLES

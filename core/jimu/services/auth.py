@@ -45,13 +45,16 @@ CORE_PERMISSIONS: dict[str, dict[str, str]] = {
     "pricing.simulate": localized("价格模拟（查看全部规则与成本）",
                                   "Price simulator (see every rule and cost)"),
     "settings.write": localized("修改企业设置（语言、主题）", "Change organisation settings"),
+    "flows.read": localized("查看流程与流转", "View flows and their runs"),
+    "flows.write": localized("设计与发布流程", "Design and publish flows"),
+    "flows.act": localized("处理流程节点（提交、审批）", "Act on flow steps (submit, approve)"),
 }
 
 BUILTIN_ROLES: dict[str, tuple[dict[str, str], frozenset[str]]] = {
     "admin": (localized("总部管理员", "Tenant admin"), frozenset(CORE_PERMISSIONS)),
     "staff": (localized("员工/客服", "Staff"), frozenset({
         "customers.read", "customers.write", "customers.contact", "partners.read",
-        "regions.read", "pricing.quote", "pricing.simulate"})),
+        "regions.read", "pricing.quote", "pricing.simulate", "flows.read", "flows.act"})),
     "partner": (localized("合作伙伴用户", "Partner user"), frozenset({
         "customers.read", "customers.write", "partners.read", "regions.read",
         "pricing.quote"})),

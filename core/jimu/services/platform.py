@@ -219,3 +219,33 @@ class KernelServices:
 
     def now(self) -> dt.datetime:
         return self.kernel.clock.now()
+
+    async def install_flow(self, code: str, name: str, graph: Mapping[str, Any], *,
+                           subject: str = "", description: str = "") -> Mapping[str, Any]:
+        from jimu.db.tables import Flow
+        from jimu.services import flows
+
+        existing = await Flow.scoped_select().where(Flow.code == code).first()
+        if existing is not None:
+            return existing
+        flow = await flows.create_flow(code=code, name=name, description=description,
+                                       subject=subject, graph=graph)
+        return await flows.publish(flow["id"], 1)
+
+    async def start_flow(self, code: str, *, subject: str = "",
+                         data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        from jimu.services import flows
+
+        return await flows.start_run(code, subject=subject, data=data)
+
+    async def flow_action(self, run_id: int, action: str,
+                          payload: Mapping[str, Any] | None = None, *,
+                          revision: int | None = None) -> Mapping[str, Any]:
+        from jimu.services import flows
+
+        return await flows.act(run_id, action, payload, revision=revision)
+
+    async def flow_run(self, run_id: int) -> Mapping[str, Any]:
+        from jimu.services import flows
+
+        return await flows.get_run(run_id)
