@@ -16,10 +16,12 @@ from jimu_sdk import (
     Wait,
     localized,
 )
+from jimu_sdk.conditions import Condition, ConditionError
 
 from jimu_flow_nodes.fields import FormField, check_fields, clean_submission
 
 UserId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+KINDS = "_kinds"  # run data: "<node>.<field>" → number | money | date, for conditions
 
 
 # ----------------------------------------------------------------------------- start / end
@@ -53,7 +55,11 @@ def form_enter(context: NodeContext) -> Wait:
 def form_act(context: NodeContext, action: str, payload: dict[str, Any]) -> Advance:
     settings: FormSettings = context.settings
     values = clean_submission(settings.fields, payload)
-    return Advance(outcome="submitted", data={context.node_id: values},
+    # Numbers, money and dates are stored as exact text; conditions read them typed.
+    kinds = dict(context.data.get(KINDS, {}))
+    kinds.update({f"{context.node_id}.{f.key}": f.kind for f in settings.fields
+                  if f.kind in ("number", "money", "date")})
+    return Advance(outcome="submitted", data={context.node_id: values, KINDS: kinds},
                    note=f"{context.label or context.node_id}: submitted")
 
 
@@ -160,6 +166,62 @@ def wait_act(context: NodeContext, action: str, payload: dict[str, Any]) -> Adva
     return Advance(note="the wait was skipped")
 
 
+# ----------------------------------------------------------------------------- branch
+
+
+OUTCOME = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+class Case(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    outcome: Annotated[str, msgspec.Meta(pattern=OUTCOME, title=N_("Outcome"),
+                                         description=N_("The name of this case's edge"))]
+    condition: Annotated[str, msgspec.Meta(
+        min_length=1, max_length=2000, title=N_("Condition"),
+        description=N_('CEL, e.g. claim.amount > 5000 || customer.level == "platinum"'))]
+    label: Annotated[str, msgspec.Meta(max_length=100, title=N_("Label"))] = ""
+
+
+class BranchSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    cases: Annotated[list[Case], msgspec.Meta(
+        min_length=1, max_length=20, title=N_("Cases"),
+        description=N_("Checked in order; the first that holds is taken, else 'default'."))]
+
+
+def branch_outcomes(settings: BranchSettings | None) -> list[str]:
+    return [*(c.outcome for c in settings.cases), "default"] if settings else ["default"]
+
+
+def branch_check(settings: BranchSettings) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for index, case in enumerate(settings.cases):
+        if case.outcome == "default" or case.outcome in seen:
+            problems.append(f"case {index + 1}: outcome {case.outcome} is taken; "
+                            "each case needs its own, other than 'default'")
+        seen.add(case.outcome)
+        try:
+            Condition(case.condition, field=f"cases[{index}].condition")
+        except ValidationFailed as exc:
+            problems.append(f"case {index + 1}: {exc.message}")
+    return problems
+
+
+def branch_enter(context: NodeContext) -> Advance:
+    settings: BranchSettings = context.settings
+    data = dict(context.data)
+    values = {**data, "data": data, "subject": context.subject}
+    kinds = {**data.get(KINDS, {}), **{f"data.{k}": v for k, v in data.get(KINDS, {}).items()}}
+    notes = []
+    for case in settings.cases:
+        try:
+            if Condition(case.condition).evaluate(values, kinds):
+                return Advance(outcome=case.outcome, note=f"{case.label or case.outcome}: "
+                                                          f"{case.condition}")
+        except ConditionError as exc:
+            notes.append(f"{case.outcome} not checked: {exc.message}")
+    return Advance(outcome="default", note="; ".join(["no case held", *notes]))
+
+
 # ----------------------------------------------------------------------------- the list
 
 
@@ -180,6 +242,11 @@ NODE_TYPES = [
              check=approval_check, icon="stamp", category="people",
              description=localized("一人、任一、全部或依次审批；可转交",
                                    "One, any, all or in sequence; may be delegated")),
+    NodeType(key="branch", title=localized("条件分支", "Branch"), settings=BranchSettings,
+             outcomes=branch_outcomes, enter=branch_enter, check=branch_check, icon="branch",
+             category="logic",
+             description=localized("按条件（CEL 表达式）选择去向，都不满足走默认",
+                                   "Choose the way on by conditions (CEL); else 'default'")),
     NodeType(key="wait", title=localized("等待", "Wait"), settings=WaitSettings,
              enter=wait_enter, on_timer=wait_timer, act=wait_act, icon="clock",
              category="time",

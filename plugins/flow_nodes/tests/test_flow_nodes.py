@@ -152,3 +152,61 @@ async def test_the_demo_flow_waits_for_its_expense_form(jimu_platform):
     done = (await act(admin, runs[0], "submit", amount="86.50", reason="出租车")).json()
     assert done["node_id"] == "review" and done["actions"] == ["approve", "reject", "delegate"]
     assert (await act(admin, done, "approve")).json()["node_id"] == "paid"
+
+
+async def test_a_branch_takes_the_first_case_that_holds(jimu_platform):
+    graph = {
+        "nodes": [{"id": "s", "type": "start"},
+                  {"id": "claim", "type": "form", "settings": FORM},
+                  {"id": "route", "type": "branch", "settings": {"cases": [
+                      {"outcome": "urgent", "label": "加急",
+                       "condition": 'claim.amount > 5000 || claim.kind == "招待"'},
+                      {"outcome": "later", "condition": "claim.on > timestamp("
+                                                        '"2026-12-31T00:00:00Z")'},
+                      {"outcome": "odd", "condition": "claim.nothing > 1"}]}},
+                  {"id": "fast", "type": "end"}, {"id": "slow", "type": "end"},
+                  {"id": "plain", "type": "end"}, {"id": "odd_end", "type": "end"}],
+        "edges": [{"source": "s", "target": "claim"},
+                  {"source": "claim", "target": "route", "outcome": "submitted"},
+                  {"source": "route", "target": "fast", "outcome": "urgent"},
+                  {"source": "route", "target": "slow", "outcome": "later"},
+                  {"source": "route", "target": "odd_end", "outcome": "odd"},
+                  {"source": "route", "target": "plain", "outcome": "default"}]}
+    tenant = await jimu_platform.make_tenant(plugins=["flow_nodes"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    flow_id = (await admin.post("/api/v1/flows", json={
+        "code": "route", "name": "分流", "graph": graph, "publish": True})).json()["id"]
+
+    async def run_with(**fields):
+        run = (await admin.post(f"/api/v1/flows/{flow_id}/runs", json={})).json()
+        answer = await act(admin, run, "submit", reason="x", **fields)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert (await run_with(amount="5000.01"))["node_id"] == "fast"  # money compared exactly
+    assert (await run_with(amount="5000.00"))["node_id"] == "plain"
+    assert (await run_with(amount="10", kind="招待"))["node_id"] == "fast"
+    assert (await run_with(amount="10", on="2027-01-02"))["node_id"] == "slow"
+    done = await run_with(amount="10")
+    assert done["node_id"] == "plain"
+    steps = (await admin.get(f"/api/v1/flow-runs/{done['id']}")).json()["steps"]
+    assert "odd not checked" in steps[-2]["note"]  # a missing field is noted, not fatal
+
+
+async def test_a_branch_with_bad_cel_is_refused_at_publish(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["flow_nodes"])
+    admin = await jimu_platform.login(tenant.admin_username)
+    graph = {"nodes": [{"id": "s", "type": "start"},
+                       {"id": "b", "type": "branch", "settings": {"cases": [
+                           {"outcome": "big", "condition": "order.amount >>> 5"},
+                           {"outcome": "default", "condition": "true"}]}},
+                       {"id": "e", "type": "end"}],
+             "edges": [{"source": "s", "target": "b"},
+                       {"source": "b", "target": "e", "outcome": "big"},
+                       {"source": "b", "target": "e", "outcome": "default"}]}
+    answer = await admin.post("/api/v1/flows", json={"code": "b", "name": "b", "graph": graph,
+                                                     "publish": True})
+    assert answer.status_code == 422
+    messages = [e["message"] for e in answer.json()["errors"] if e.get("node") == "b"]
+    assert any("not valid CEL: at 1:" in m for m in messages)
+    assert any("outcome default is taken" in m for m in messages)
