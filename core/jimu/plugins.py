@@ -172,6 +172,7 @@ def guard_implementation(function: Callable[..., Any], *, plugin: str, hook: str
             return None
         return result
 
+    guarded.__wrapped__ = function  # type: ignore[attr-defined]  # the pricing fold calls it
     return guarded
 
 

@@ -176,3 +176,14 @@ async def test_a_step_with_nothing_to_do_sits_the_call_out(jimu_platform):
         "item": "oil-filter", "region_code": "310115"})).json()
     assert body["total"] == "45.00"  # no 10% off: prepare answered None
     assert [line["plugin"] for line in body["trace"]] == ["list_price"]
+
+
+async def test_a_base_price_that_raises_fails_closed_and_is_recorded(jimu_platform):
+    _, admin = await admin_of(jimu_platform, "list_price", "rule_table")
+    answer = await admin.post("/api/v1/pricing/quote", json={"item": "crash-item"})
+    assert answer.status_code == 409
+    body = answer.json()
+    assert body["plugin"] == "rule_table" and "price table not loaded" in body["message"]
+    failures = (await admin.get("/api/v1/hook-failures")).json()["items"]
+    assert failures[0]["plugin"] == "rule_table"
+    assert failures[0]["hook"] == "resolve_base_price"

@@ -70,6 +70,8 @@ def resolve_base_price(context):
         return BasePrice(Money("0.333"), rule="odd", reason="a price with a third of a cent")
     if context.item == "usd-item":
         return BasePrice(Money("10", "USD"), rule="usd", reason="priced in dollars")
+    if context.item == "crash-item":  # a plugin bug
+        raise KeyError("price table not loaded")
     return None
 
 

@@ -47,7 +47,6 @@ from jimu_sdk.types import (
 )
 
 from jimu.db.tables import Customer, Partner
-from jimu.plugins import HookFailed
 from jimu.regions import ancestor_codes, region_index
 from jimu.services.directory import CUSTOMER_FACTS_CACHE, PARTNER_FACTS_CACHE
 
@@ -89,7 +88,10 @@ async def price_lines(kernel: Kernel, tenant: TenantState, contexts: Sequence[Pr
     contexts = await _with_core_facts(kernel, tenant, contexts, field, explain)
     contexts = await _with_plugin_facts(tenant, given, contexts)
     appliers = await _prepare_steps(kernel, tenant, contexts)
-    base_impls = list(reversed(tenant.hooks.resolve_base_price.get_hookimpls()))
+    # Per line, the plugins' own functions in pluggy's order: the failure handling of the
+    # hook guard is done by _base_price (a raise fails the price closed, recorded).
+    base_impls = [(impl.plugin_name, getattr(impl.function, "__wrapped__", impl.function))
+                  for impl in reversed(tenant.hooks.resolve_base_price.get_hookimpls())]
     return [_price_line(kernel, tenant, index, context, appliers, base_impls, field)
             for index, context in enumerate(contexts)]
 
@@ -239,20 +241,26 @@ def _step_failed(kernel: Kernel, tenant: TenantState, slug: str, step: PriceStep
                         plugin=slug, rule=step.rule)
 
 
-def _base_price(impls: Sequence[Any], index: int, context: PriceContext,
-                field: Callable[[int, str], str]) -> tuple[Any, str]:
-    # Call the firstresult hook impl by impl (in pluggy's order) to know which plugin answered.
-    for impl in impls:
+def _base_price(kernel: Kernel, tenant: TenantState, impls: Sequence[tuple[str, Any]],
+                index: int, context: PriceContext, field: Callable[[int, str], str]
+                ) -> tuple[Any, str]:
+    # Ask plugin by plugin (in pluggy's order) to know which one answered.
+    for plugin, function in impls:
         try:
-            base = impl.function(context)
-        except HookFailed as exc:
+            base = function(context)
+        except JimuError:
+            raise  # the plugin refused the input (an unknown item): the user's to fix
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            kernel.failures.record(tenant_id=tenant.id, plugin=plugin,
+                                   hook="resolve_base_price", kind="error", error=error,
+                                   tb=traceback.format_exc())
             raise PricingError(N_("no price: plugin %(plugin)s failed while resolving the base "
                                   "price of %(item)s (%(error)s)"),
-                               params={"plugin": exc.plugin, "item": context.item,
-                                       "error": exc.error},
-                               plugin=exc.plugin) from exc
+                               params={"plugin": plugin, "item": context.item, "error": error},
+                               plugin=plugin) from exc
         if base is not None:
-            return base, impl.plugin_name
+            return base, plugin
     raise PricingError(N_("no enabled plugin knows a base price for %(item)s"),
                        field=field(index, "item"), params={"item": context.item})
 
@@ -262,7 +270,7 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
                 field: Callable[[int, str], str]) -> PriceResult:
     # The hot loop of a quotation: plain comparisons of classes and amounts, one trace line
     # per change (built positionally: cheaper), the tax summed as it goes.
-    base, base_plugin = _base_price(base_impls, index, context, field)
+    base, base_plugin = _base_price(kernel, tenant, base_impls, index, context, field)
     currency = context.currency
     units = _units(currency)
     unit_price = base.unit_price
