@@ -321,13 +321,14 @@ def _price_line(kernel: Kernel, tenant: TenantState, index: int, context: PriceC
     if rounded.amount != total.amount:
         trace.append(PriceTraceLine("core", "rounding", units.rounding_reason, total,
                                     rounded))
-    if rounded.amount < 0:
+    if rounded.amount < ZERO:
         raise PricingError(N_("price steps made the price of %(item)s negative (%(total)s)"),
                            field=field(index, "item"),
                            params={"item": context.item, "total": str(rounded)})
     return PriceResult(rounded, unit_price, tuple(trace),
                        Money(tax.quantize(minor, ROUND_HALF_UP), currency) if tax
-                       else units.zero_rounded, tuple(considered), context.facts)
+                       else units.zero_rounded, tuple(considered) if considered else (),
+                       context.facts)
 
 
 def _bad_total(kernel: Kernel, tenant: TenantState, slug: str, step: PriceStep,

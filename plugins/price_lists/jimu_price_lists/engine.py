@@ -251,7 +251,7 @@ def _match(rule: Rule, facts: Mapping[str, Any], quantity: Decimal, on_date: dt.
                 return -1, None, ""
             shown = "none" if fact in (None, "") else fact
             return -1, None, f"{label} {shown} not in {_fmt(values)}"
-    value = _quantity_value(rule, quantity)
+    value = rule.value if not rule.breaks else _quantity_value(rule, quantity)
     if value is False:
         if not explain:
             return -1, None, ""
