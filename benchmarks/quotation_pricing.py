@@ -1,6 +1,6 @@
 """Pricing a 100-line quotation with five pricing plugins on and 10,000 price rules.
 
-    .venv/bin/python benchmarks/quotation_pricing.py            # ~40 s on SQLite
+    .venv/bin/python benchmarks/quotation_pricing.py            # ~10 s on SQLite
     .venv/bin/python benchmarks/quotation_pricing.py --rounds 50
 
 Setup (not timed): a fresh SQLite database, one tenant with price_lists, regional_pricing,
