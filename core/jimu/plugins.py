@@ -41,7 +41,7 @@ SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 RESERVED_NAMES = frozenset({
     "core", "sdk", "auth", "tenants", "users", "roles", "tokens", "plugins", "hook_failures",
     "customers", "partners", "regions", "audit", "pricing", "schema", "health", "ready",
-    "admin", "static"})
+    "admin", "static", "flows", "flow_runs"})
 
 
 class PluginLoadError(Exception):

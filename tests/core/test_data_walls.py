@@ -100,7 +100,9 @@ async def test_migrations_run_backwards_and_forwards_again(jimu_platform):
         assert not await Customer.table_exists()
     apps = await db.migrate()
     assert apps[0] == "jimu_core"
-    assert set(apps) == {"jimu_core", *jimu_platform.kernel.plugins.plugins}
+    assert set(apps) == {"jimu_core", *(
+        slug for slug, plugin in jimu_platform.kernel.plugins.plugins.items()
+        if plugin.contributions.get("register_piccolo_app"))}  # a plugin may have no tables
     tenant = await jimu_platform.make_tenant(plugins=["followups"])
     async with jimu_platform.as_tenant(tenant):
         assert await Customer.scoped_count() == 0

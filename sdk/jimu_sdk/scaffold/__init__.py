@@ -37,6 +37,7 @@ RESERVED_SLUGS = frozenset(
         "audit",
         "auth",
         "customers",
+        "flows",
         "partners",
         "plugins",
         "pricing",
