@@ -222,3 +222,19 @@ async def test_flows_of_one_tenant_are_invisible_to_another(jimu_platform):
     assert (await other.post(f"/api/v1/flow-runs/{run['id']}/actions",
                              json={"action": "done"})).status_code == 404
     assert (await other.get("/api/v1/flows")).json() == []
+
+
+async def test_a_waiting_run_moved_to_a_new_version_keeps_its_timer(jimu_platform):
+    _, admin = await admin_of(jimu_platform)
+    body = graph(("s", "start", None), ("w", "pause", {"hours": 2}), ("e", "end", None),
+                 edges=[("s", "w", "next"), ("w", "e", "next")])
+    flow = await published(admin, "cool-down", body)
+    run = await start(admin, flow)
+    await admin.put(f"/api/v1/flows/{flow['id']}/draft", json={"graph": body, "note": "v2"})
+    await admin.post(f"/api/v1/flows/{flow['id']}/versions/2/publish")
+    moved = (await admin.post(f"/api/v1/flows/{flow['id']}/migrate",
+                              json={"to_version": 2})).json()
+    assert moved["moved"] == [run["id"]]
+    await jimu_platform.advance(hours=2, seconds=1)
+    done = (await admin.get(f"/api/v1/flow-runs/{run['id']}")).json()
+    assert (done["status"], done["version"]) == ("completed", 2)

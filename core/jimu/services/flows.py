@@ -517,6 +517,12 @@ async def migrate(flow_id: int, *, to_version: int, from_version: int | None = N
             kept.append({"run_id": run["id"], "node": run["node_id"],
                          "reason": "it moved meanwhile; try again"})
             continue
+        if run["status"] == "waiting" and run["due_at"] is not None:
+            # Its timer is keyed by the revision: move it to the new one.
+            await platform().cancel_timer(f"flow-run:{run['id']}:{run['revision']}")
+            await platform().schedule_at(run["due_at"], TIMER_JOB,
+                                         {"run_id": run["id"], "revision": run["revision"] + 1},
+                                         key=f"flow-run:{run['id']}:{run['revision'] + 1}")
         seq = await FlowStep.scoped_count().where(FlowStep.run_id == run["id"])
         await FlowStep.scoped_insert(run_id=run["id"], seq=seq + 1, kind="migrate",
                                      from_node=run["node_id"], node_id=run["node_id"],
