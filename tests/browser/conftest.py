@@ -56,6 +56,8 @@ _WATCHES = pytest.StashKey[list["BrowserWatch"]]()
 def pytest_configure(config: pytest.Config) -> None:
     # pyproject.toml runs pytest with --strict-markers; this folder owns the marker.
     config.addinivalue_line("markers", "browser: drives Chromium against a live Jimu server")
+    # pytest-xdist's own marker, declared here too so that `-p no:xdist` still collects.
+    config.addinivalue_line("markers", "xdist_group(name): run the group in one xdist worker")
     config.addinivalue_line(
         "markers", "allow_console_errors(*texts): console errors containing one of these texts "
                    "do not fail the test (e.g. the 401 of a rejected sign-in)")
@@ -72,6 +74,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not _in_this_folder(item):
             continue
         item.add_marker(pytest.mark.browser)
+        # One worker runs the folder (with `--dist loadgroup`), so parallel runs start one
+        # server and one Chromium, not one per worker.
+        item.add_marker(pytest.mark.xdist_group("browser"))
         if missing and "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.skip(
                 reason=f"browser tests need Debian's Chromium at {CHROMIUM} "

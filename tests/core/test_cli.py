@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +12,34 @@ import pytest
 JIMU = [sys.executable, "-m", "jimu.cli"]
 
 
-@pytest.fixture
-def env(tmp_path: Path):
-    return {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+def env_for(database: Path) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": f"sqlite:///{database}",
             "JIMU_CATALOG": str(Path(__file__).resolve().parents[2] / "plugins.toml"),
             "COLUMNS": "200", "NO_COLOR": "1"}
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    return env_for(tmp_path / "cli.sqlite3")
+
+
+def database_of(env) -> Path:
+    return Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
+
+
+@pytest.fixture(scope="module")
+def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file `jimu migrate` made once for the module (each run is seconds of process
+    start and migrations); tests that only need a migrated database start from a copy."""
+    env = env_for(tmp_path_factory.mktemp("cli-migrated") / "cli.sqlite3")
+    jimu(env, "migrate")
+    return database_of(env)
+
+
+@pytest.fixture
+def migrated(env, migrated_file: Path):
+    shutil.copyfile(migrated_file, database_of(env))
+    return env
 
 
 def jimu(env, *args, input_text=None, ok=True):
@@ -40,8 +64,8 @@ def test_migrate_creates_and_reverts_everything(env):
     assert set(migrated_apps(jimu(env, "migrate").stdout)) == installed
 
 
-def test_tenant_user_and_plugin_commands(env):
-    jimu(env, "migrate")
+def test_tenant_user_and_plugin_commands(migrated):
+    env = migrated
     created = jimu(env, "tenant", "create", "acme", "--name", "Acme 经销", "--admin",
                    "acme-admin", "--password", "secret-pass-1")
     assert "created tenant acme" in created.stdout
@@ -62,8 +86,8 @@ def test_tenant_user_and_plugin_commands(env):
     assert "no tenant with code 'ghost'" in missing.stdout
 
 
-def test_demo_prints_logins_that_work_and_is_repeatable(env):
-    jimu(env, "migrate")
+def test_demo_prints_logins_that_work_and_is_repeatable(migrated):
+    env = migrated
     first = jimu(env, "demo", "--password", "demo-pass-123").stdout
     assert "demo-admin" in first and "demo-pass-123" in first
     again = jimu(env, "demo", "--password", "demo-pass-456").stdout
@@ -87,7 +111,7 @@ def db_rows(env, sql, *params):
     """Read the CLI's SQLite file directly: what the commands really wrote."""
     import sqlite3
 
-    with sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
+    with sqlite3.connect(database_of(env)) as connection:
         return connection.execute(sql, params).fetchall()
 
 
@@ -102,11 +126,19 @@ def tenant_state(env, code):
             "audits": audits}
 
 
+@pytest.fixture(scope="module")
+def acme_file(migrated_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated file with tenant acme created by `jimu tenant create`, made once."""
+    database = tmp_path_factory.mktemp("cli-acme") / "cli.sqlite3"
+    shutil.copyfile(migrated_file, database)
+    jimu(env_for(database), "tenant", "create", "acme", "--name", "Acme", "--admin",
+         "acme-admin", "--password", "secret-pass-1")
+    return database
+
+
 @pytest.fixture
-def acme(env):
-    jimu(env, "migrate")
-    jimu(env, "tenant", "create", "acme", "--name", "Acme", "--admin", "acme-admin",
-         "--password", "secret-pass-1")
+def acme(env, acme_file: Path):
+    shutil.copyfile(acme_file, database_of(env))
     return env
 
 

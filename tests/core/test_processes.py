@@ -50,7 +50,7 @@ async def test_workers_and_scheduler_in_their_own_processes(jimu_platform_factor
                 remaining = await FollowUp.scoped_count()
             if remaining == 0:
                 break
-            await asyncio.sleep(0.5)  # other processes are doing the work; poll the result
+            await asyncio.sleep(0.1)  # other processes are doing the work; poll the result
         assert remaining == 0, "the worker processes did not handle customer.deleted"
     finally:
         for process in processes:

@@ -24,6 +24,7 @@ import httpx
 
 DEFAULT_PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
+_TEMPLATE_LOCK = 0x6A696D75  # "jimu": the advisory lock held while building a template
 
 
 @dataclass
@@ -220,13 +221,34 @@ class DatabaseFactory:
             path = self.workdir / f"template-{digest}.sqlite3"
             path.unlink(missing_ok=True)
             url = f"sqlite:///{path}"
-        kernel = kernel_factory(url)
-        try:
-            await kernel.db.migrate()
-            await kernel.db.prepare_sqlite()
-        finally:
-            await kernel.db.close()
+        async with self._template_lock():
+            kernel = kernel_factory(url)
+            try:
+                await kernel.db.migrate()
+                await kernel.db.prepare_sqlite()
+            finally:
+                await kernel.db.close()
         return name if self.is_postgres else str(path)
+
+    @contextlib.asynccontextmanager
+    async def _template_lock(self) -> AsyncIterator[None]:
+        """One template build at a time on a PostgreSQL cluster.
+
+        Parallel test processes (pytest-xdist) start building at the same moment, and the first
+        migration on a fresh cluster creates the cluster-wide app role, which must not race.
+        """
+        if not self.is_postgres:
+            yield
+            return
+        import asyncpg
+
+        assert self.base_url is not None
+        connection = await asyncpg.connect(self.base_url)
+        try:
+            await connection.execute("SELECT pg_advisory_lock($1)", _TEMPLATE_LOCK)
+            yield
+        finally:
+            await connection.close()  # ends the session, which releases the lock
 
     async def drop(self, name: str | None) -> None:
         if name:

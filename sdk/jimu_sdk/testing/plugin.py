@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,6 +34,26 @@ def _database_factory(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFacto
         _factory = DatabaseFactory(os.environ.get("JIMU_TEST_DATABASE_URL") or None,
                                    tmp_path_factory.mktemp("jimu-templates"))
     return _factory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def jimu_cheap_password_hashing() -> Iterator[None]:
+    """argon2 at its cheapest parameters while tests run (as Django's tests use a fast hasher).
+
+    Production parameters cost about 0.1 s per hash and per check, and every tenant, user and
+    sign-in a test makes pays it; hundreds of them were a fifth of the suite's time. Passwords
+    are still argon2 hashes checked by the same code; only the work factor differs (argon2
+    reads it from each hash).
+    """
+    from argon2 import PasswordHasher, profiles
+    from jimu.services import auth
+
+    saved = auth._hasher, auth._DUMMY_HASH
+    auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    # Unknown-user sign-ins check against the dummy: as cheap as a wrong password, as in core.
+    auth._DUMMY_HASH = auth._hasher.hash("jimu-dummy-password")
+    yield
+    auth._hasher, auth._DUMMY_HASH = saved
 
 
 @pytest.fixture
