@@ -31,7 +31,7 @@ from typing import Any
 
 import msgspec
 from jimu_sdk import N_
-from jimu_sdk.context import current_scope, emit, platform
+from jimu_sdk.context import current_scope, current_tenant_id, emit, platform
 from jimu_sdk.errors import Conflict, JimuError, NotFound, ValidationFailed
 from jimu_sdk.types import Advance, Job, NodeContext, NodeType, Wait
 
@@ -284,14 +284,8 @@ async def _run_counts(flow_id: int) -> dict[int, int]:
     rows = await FlowRun.raw(
         "SELECT version, COUNT(*) AS n FROM core_flow_run WHERE tenant_id = {} AND "
         "flow_id = {} AND status IN ('active', 'waiting', 'stuck') GROUP BY version",
-        current_tenant(), flow_id)
+        current_tenant_id(), flow_id)
     return {r["version"]: r["n"] for r in rows}
-
-
-def current_tenant() -> int:
-    from jimu_sdk.context import current_tenant_id
-
-    return current_tenant_id()
 
 
 async def get_version(flow_id: int, version: int) -> dict[str, Any]:
@@ -370,7 +364,6 @@ class _Graph:
         self.version = version
         self.nodes = {n.id: n for n in graph.nodes}
         self.next = {(e.source, e.outcome): e.target for e in graph.edges}
-        self.start = ""
 
 
 async def _load_graph(version_id: int) -> _Graph:

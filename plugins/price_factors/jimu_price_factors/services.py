@@ -620,10 +620,7 @@ def make_apply(compiled: Compiled):
                         ready.row.code, f"{ready.row.name}: matched, but leaves the price "
                                         f"unchanged ({total.amount})"))
                 continue
-            new_total = adjustment.total
-            exact = new_total.amount.quantize(minor_unit(new_total.currency))
-            if exact == new_total.amount:  # as tidy(): money written with its minor unit
-                new_total = Money(exact, new_total.currency)
+            new_total = tidy(adjustment.total)
             reason = ready.reasons.get(adjustment.reason) or factor_reason(ready, adjustment)
             if (floor is not None and adjustment.kind != "tax"
                     and new_total.amount < floor):
