@@ -28,6 +28,12 @@ FILES: dict[str, dict[str, str]] = {
     "echarts": {"dist/echarts.common.min.js": "echarts.common.min.js", "LICENSE": "LICENSE",
                 "NOTICE": "NOTICE"},
     "@picocss/pico": {"css/pico.min.css": "pico.min.css", "LICENSE.md": "LICENSE.md"},
+    # The flow designer (decision 0017): LogicFlow's browser builds, loaded by the designer
+    # page only. layout's build bundles dagre and needs no other file; 2.0.11 is its newest
+    # release (its nested copy of core is not used by the browser build).
+    "@logicflow/core": {"dist/index.min.js": "logicflow.min.js", "dist/index.css": "index.css",
+                        "LICENSE": "LICENSE"},
+    "@logicflow/layout": {"dist/index.min.js": "layout.min.js", "LICENSE": "LICENSE"},
 }
 
 

@@ -15,7 +15,7 @@ from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from jimu.api import directory, flows, identity, operations, plugins, pricing
+from jimu.api import directory, flows, identity, notifications, operations, plugins, pricing
 from jimu.kernel import Kernel
 from jimu.pages import ROUTES as PAGE_ROUTES
 from jimu.pages import not_found
@@ -30,7 +30,8 @@ STATIC_MAX_AGE = 3600
 
 
 def static_routers(kernel: Kernel) -> list[Any]:
-    """Core's assets at /static/core, each theme's at /static/themes/<name>; no CDN."""
+    """Core's assets at /static/core, each theme's at /static/themes/<name>, each plugin's at
+    /static/p/<slug>; no CDN."""
     routers = [create_static_files_router(
         path="/static/core", directories=[CORE_STATIC], include_in_schema=False,
         name="static-core", cache_control=None)]
@@ -39,6 +40,12 @@ def static_routers(kernel: Kernel) -> list[Any]:
             routers.append(create_static_files_router(
                 path=f"/static/themes/{name}", directories=[theme.static],
                 include_in_schema=False, name=f"static-theme-{name}"))
+    for slug, plugin in sorted(kernel.plugins.plugins.items()):
+        directory = plugin.contributions.get("register_static_dir")
+        if directory is not None and Path(directory).is_dir():
+            routers.append(create_static_files_router(
+                path=f"/static/p/{slug}", directories=[Path(directory)],
+                include_in_schema=False, name=f"static-plugin-{slug}"))
     return routers
 
 
@@ -52,7 +59,8 @@ class JimuCore(InitPlugin):
         kernel = self.kernel
         app_config.route_handlers.extend([
             *PAGE_ROUTES, *identity.ROUTES, *plugins.ROUTES, *directory.ROUTES,
-            *operations.ROUTES, *pricing.ROUTES, *flows.ROUTES, *static_routers(kernel)])
+            *operations.ROUTES, *pricing.ROUTES, *flows.ROUTES, *notifications.ROUTES,
+            *static_routers(kernel)])
         for slug, plugin in sorted(kernel.plugins.plugins.items()):
             routes = list(plugin.contributed("register_routes", []))
             if routes:

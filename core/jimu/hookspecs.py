@@ -48,6 +48,7 @@ CONTRIBUTION_HOOKS = (
     "register_menu_items",
     "register_dashboard_widgets",
     "register_template_dir",
+    "register_static_dir",
     "register_jobs",
     "register_schedules",
     "register_event_handlers",
@@ -165,6 +166,26 @@ def register_template_dir() -> str | None:
         @hookimpl
         def register_template_dir():
             return str(Path(__file__).parent / "templates")
+    """
+
+
+@hookspec
+def register_static_dir() -> str | None:
+    """Return the directory of the plugin's static assets (CSS, scripts, images).
+
+    They are served at ``/static/p/<slug>/`` (pages may not carry inline styles or scripts:
+    the content security policy allows only the platform's own files). Link them from a
+    template with the ``version`` variable so a new release is not served from a cache.
+
+    Example::
+
+        @hookimpl
+        def register_static_dir():
+            return str(Path(__file__).parent / "static")
+
+        {# in a template #}
+        {% block head %}<link rel="stylesheet"
+            href="/static/p/my_plugin/my_plugin.css?v={{ version }}">{% endblock %}
     """
 
 

@@ -73,6 +73,7 @@ class JobSystem:
         self.worker: dramatiq.Worker | None = None
         self._relay_task: asyncio.Task[Any] | None = None
         self._relay_again = False
+        self._handled_types: frozenset[str] | None = None
         self.events_pending = False
         """Set when an event was written; a hint only (the scheduler loop relays anyway)."""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -228,21 +229,44 @@ class JobSystem:
         async with db.transaction() as tx:
             if is_postgres(db.engine):
                 rows = await tx.connection.fetch(
-                    "SELECT id FROM core_outbox WHERE completed_at IS NULL AND "
+                    "SELECT id, event_type FROM core_outbox WHERE completed_at IS NULL AND "
                     "(dispatched_at IS NULL OR dispatched_at < $1) ORDER BY id "
                     f"LIMIT {RELAY_BATCH} FOR UPDATE SKIP LOCKED", stale)
             else:
-                rows = await OutboxEvent.select(OutboxEvent.id).where(
+                rows = await OutboxEvent.select(OutboxEvent.id, OutboxEvent.event_type).where(
                     OutboxEvent.completed_at.is_null()
                     & (OutboxEvent.dispatched_at.is_null() | (OutboxEvent.dispatched_at < stale))
                 ).order_by(OutboxEvent.id).limit(RELAY_BATCH)
-            ids = [r["id"] for r in rows]
-            for event_id in ids:
-                self.actors[DISPATCH].send(event_id)
+            handled = self.handled_event_types()
+            ids: list[int] = []
+            unheard: list[int] = []
+            for row in rows:
+                heard = row["event_type"] in handled or "*" in handled
+                (ids if heard else unheard).append(row["id"])
             if ids:
+                # The broker client blocks on its socket: keep it off the event loop.
+                await asyncio.to_thread(self._send_all, ids)
                 await OutboxEvent.update({OutboxEvent.dispatched_at: now}
                                          ).where(OutboxEvent.id.is_in(ids))
-        return len(ids)
+            if unheard:
+                # No installed plugin handles these types: nothing to dispatch, done now.
+                await OutboxEvent.update({OutboxEvent.dispatched_at: now,
+                                          OutboxEvent.completed_at: now}
+                                         ).where(OutboxEvent.id.is_in(unheard))
+        return len(rows)
+
+    def _send_all(self, ids: list[int]) -> None:
+        for event_id in ids:
+            self.actors[DISPATCH].send(event_id)
+
+    def handled_event_types(self) -> frozenset[str]:
+        """Event types some installed plugin handles through the outbox (or ``*``)."""
+        if self._handled_types is None:
+            self._handled_types = frozenset(
+                handler.event_type for plugin in self.kernel.plugins.plugins.values()
+                for handler in plugin.contributed("register_event_handlers", [])
+                if not handler.in_transaction)
+        return self._handled_types
 
     async def requeue_lost_events(self) -> None:
         """An in-memory broker forgets what it held when the process ends: send it again."""

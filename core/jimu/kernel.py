@@ -78,6 +78,12 @@ class Kernel:
         self.tenant_caches: OrderedDict[tuple[int, str], tuple[str, Any]] = OrderedDict()
         # Per tenant: the data version its revision tokens were read at, and the tokens.
         self.data_tokens: dict[int, tuple[int, dict[str, str]]] = {}
+        # Moves on after a transaction that sent notifications commits; open notification
+        # streams of this process check the database when it moves (services/notifications).
+        self.notifications_pending = False
+        self.notification_serial = 0
+        # Per-process memos of immutable data (e.g. published flow graphs), by name.
+        self.memo: dict[str, dict[Any, Any]] = {}
         self._db: Database | None = None
         self._jobs: Any = None
         self._scheduler: Any = None
@@ -192,6 +198,9 @@ class Kernel:
         """Work that must happen after a commit or rollback, never inside it."""
         await self.flush_failures()
         await self.flush_login_failures()
+        if self.notifications_pending:
+            self.notifications_pending = False
+            self.notification_serial += 1
         if self._jobs is not None and self._jobs.events_pending:
             self._jobs.nudge_relay()
 

@@ -41,7 +41,7 @@ SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 RESERVED_NAMES = frozenset({
     "core", "sdk", "auth", "tenants", "users", "roles", "tokens", "plugins", "hook_failures",
     "customers", "partners", "regions", "audit", "pricing", "schema", "health", "ready",
-    "admin", "static", "flows", "flow_runs"})
+    "admin", "static", "flows", "flow_runs", "notifications"})
 
 
 class PluginLoadError(Exception):
@@ -270,6 +270,21 @@ class PluginRegistry:
                                                        f"exist: {exc}")
                 self.pm.unregister(exc.plugin)
                 self.plugins.pop(slug, None)
+        # Node types are found by key across plugins: two plugins must not offer the same one
+        # (the designer and the runs could not tell them apart). The first by slug keeps it.
+        offered: dict[str, str] = {}
+        for slug in sorted(self.plugins):
+            for node_type in self.plugins[slug].contributed("register_workflow_nodes", []):
+                owner = offered.setdefault(node_type.key, slug)
+                if owner != slug and slug not in self.broken:
+                    self.broken[slug] = BrokenPlugin(
+                        slug, f"offers the workflow node type {node_type.key!r}, which "
+                              f"plugin {owner} offers already; give it a key of its own "
+                              f"(e.g. {slug}_{node_type.key})")
+                    log.error("plugin %s is broken: node type %s clashes with %s", slug,
+                              node_type.key, owner)
+        for slug in [s for s in self.plugins if s in self.broken]:
+            self.pm.unregister(self.plugins.pop(slug).module)
         changed = True
         while changed:
             changed = False

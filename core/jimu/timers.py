@@ -118,10 +118,19 @@ class Scheduler:
         now = now or self.kernel.clock.now()
         self.kernel.jobs.declare_actors()
         await self._expand_due_schedules(now)
-        ids = await self._claim_due(now)
+        claimed = 0
+        while True:  # everything due now, a batch per transaction
+            ids = await self._claim_due(now)
+            if ids:
+                # The broker client blocks on its socket: keep it off the event loop.
+                await asyncio.to_thread(self._send_all, ids)
+            claimed += len(ids)
+            if len(ids) < CLAIM_BATCH:
+                return claimed
+
+    def _send_all(self, ids: list[int]) -> None:
         for timer_id in ids:
             self.kernel.jobs.actors[RUN_TIMER].send(timer_id)
-        return len(ids)
 
     async def _claim_due(self, now: dt.datetime) -> list[int]:
         db = self.kernel.db

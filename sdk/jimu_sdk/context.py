@@ -118,6 +118,17 @@ class PlatformServices(Protocol):
         returned. 422 listing every problem of the graph by node."""
         ...
 
+    async def find_flow(self, code: str) -> Mapping[str, Any] | None:
+        """This tenant's flow ``code`` (``id, code, name, description, subject,
+        live_version, created_at``), or ``None`` when it has none."""
+        ...
+
+    async def save_settings(self, plugin: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Validate and save this tenant's settings of ``plugin`` (the calling plugin's own:
+        e.g. a type added by an installed preset), audited like an admin's change; returns
+        them as stored. 422 naming the field when they do not fit its schema."""
+        ...
+
     async def start_flow(self, code: str, *, subject: str = "",
                          data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
         """Start a run of the live version of flow ``code`` for ``subject`` (e.g.
@@ -133,6 +144,37 @@ class PlatformServices(Protocol):
 
     async def flow_run(self, run_id: int) -> Mapping[str, Any]:
         """A run: its node, status, data, the actions it waits for and its revision."""
+        ...
+
+    async def flow_steps(self, run_id: int) -> list[Mapping[str, Any]]:
+        """A run's timeline, oldest first: ``seq, kind, from_node, node_id, outcome, action,
+        actor_id, changes, note, at``."""
+        ...
+
+    async def flow_node(self, run_id: int, node_id: str | None = None) -> Mapping[str, Any]:
+        """A node of the run's version (default: where the run is): ``id, type, label,
+        settings``; ``NotFound`` when the version has no such node."""
+        ...
+
+    async def cancel_flow(self, run_id: int, *, reason: str = "") -> Mapping[str, Any]:
+        """Cancel a run that has not ended (409 when it has); returns the run."""
+        ...
+
+    async def list_users(self, ids: Sequence[int] | None = None, *, role: str | None = None,
+                         active_only: bool = True) -> list[Mapping[str, Any]]:
+        """This tenant's people (all of them, those of ``ids``, or those holding ``role``),
+        by username: ``id, username, display_name, role, partner_id, is_active, locale``."""
+        ...
+
+    async def notify(self, user_ids: Sequence[int], title: str | Mapping[str, str], *,
+                     body: str | Mapping[str, str] = "", link: str = "",
+                     level: str = "info", key: str | None = None) -> int:
+        """Send an in-app notification to each of ``user_ids`` of this tenant, in the current
+        transaction; open pages show it live and the bell counts it until read. ``title`` and
+        ``body`` are plain text or a :func:`~jimu_sdk.types.localized` pair; ``level`` is
+        ``info``, ``warning`` or ``urgent``; ``link`` a path inside the platform. A ``key``
+        already sent to a user is not sent again (redelivered events). Returns how many were
+        written."""
         ...
 
 

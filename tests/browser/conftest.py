@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,13 @@ class LiveServer:
     base_url: str
     password: str
     kernel: Kernel
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, work: Callable[[Kernel], Awaitable[Any]], timeout: float = 60) -> Any:
+        """Run ``work(kernel)`` on the server's event loop and wait for it (e.g. a scheduler
+        tick: the live server has no scheduler loop, so nothing fires on its own)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(work(self.kernel), self.loop).result(timeout)
 
 
 class _ReadyServer(uvicorn.Server):
@@ -134,6 +141,7 @@ class _Uvicorn:
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
         self.kernel: Kernel | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.server: _ReadyServer | None = None
         self.error: BaseException | None = None
         self.settled = threading.Event()  # started serving, or gave up
@@ -177,6 +185,7 @@ class _Uvicorn:
         url, name = await databases.fresh(_kernel, "browser-live-server", self.workdir)
         try:
             self.kernel = _kernel(url)
+            self.loop = asyncio.get_running_loop()
             self.kernel.db.activate()
             await ensure_demo(self.kernel, self.password)
             app = create_app(self.kernel)
@@ -213,7 +222,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     try:
         assert runner.kernel is not None
         yield LiveServer(base_url=f"http://127.0.0.1:{runner.port}",
-                         password=DEFAULT_PASSWORD, kernel=runner.kernel)
+                         password=DEFAULT_PASSWORD, kernel=runner.kernel, loop=runner.loop)
     finally:
         runner.stop()
 

@@ -238,3 +238,17 @@ async def test_a_waiting_run_moved_to_a_new_version_keeps_its_timer(jimu_platfor
     await jimu_platform.advance(hours=2, seconds=1)
     done = (await admin.get(f"/api/v1/flow-runs/{run['id']}")).json()
     assert (done["status"], done["version"]) == ("completed", 2)
+
+
+def test_two_plugins_offering_one_node_type_key_refuse_the_second():
+    from jimu.plugins import PluginRegistry
+    from jimu_flow_nodes import plugin as flow_nodes
+
+    registry = PluginRegistry()
+    registry.add(simple_nodes)
+    registry.add(flow_nodes)
+    registry.finish_loading()
+    # flow_nodes comes first by slug and keeps "start"; simple_nodes is listed as broken.
+    assert "flow_nodes" in registry.plugins and "simple_nodes" not in registry.plugins
+    assert "'start'" in registry.broken["simple_nodes"].error
+    assert "flow_nodes offers already" in registry.broken["simple_nodes"].error

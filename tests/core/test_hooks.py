@@ -53,6 +53,14 @@ async def test_hook_register_template_dir(jimu_platform):
     assert environment.get_template("followups/due.html") is not None
 
 
+async def test_hook_register_static_dir(jimu_platform):
+    # work_orders ships a stylesheet; it is served under the plugin's slug, with no sign-in.
+    answer = await jimu_platform.client().get("/static/p/work_orders/work_orders.css")
+    assert answer.status_code == 200 and "--wo-urgent" in answer.text
+    missing = await jimu_platform.client().get("/static/p/work_orders/../pyproject.toml")
+    assert missing.status_code == 404
+
+
 async def test_hook_register_jobs(jimu_platform):
     assert {"ledger.tick", "ledger.nightly", "followups.remind"} <= set(
         jimu_platform.kernel.jobs.jobs)

@@ -91,6 +91,25 @@ async def test_forms_need_the_csrf_field_or_header(jimu_platform):
     assert 'data-menu-key="followups.followups"' not in (await client.get("/admin/")).text
 
 
+async def test_upload_forms_carry_the_csrf_field_in_their_first_part(jimu_platform):
+    tenant = await jimu_platform.make_tenant(plugins=["price_lists"])
+    client = jimu_platform.client()
+    await _sign_in(client, tenant.admin_username, DEFAULT_PASSWORD)
+    page = await client.get("/admin/p/price_lists/import")
+    big = b"sku,name\n" + b"x" * 3_000_000  # larger than the 1 MB read for the token
+    files = {"file": ("items.csv", big, "text/csv")}
+    forged = await client.post("/admin/p/price_lists/import", files=files,
+                               data={"csrf_token": "forged", "kind": "items", "dry_run": "1"})
+    assert forged.status_code == 403 and 'data-error="csrf"' in forged.text
+    missing = await client.post("/admin/p/price_lists/import", files=files,
+                                data={"kind": "items", "dry_run": "1"})
+    assert missing.status_code == 403
+    done = await client.post("/admin/p/price_lists/import", files=files,
+                             data={"csrf_token": _csrf(page), "kind": "items", "dry_run": "1"})
+    # The token was read, and the file's over-long cell is a clear error, not a crash.
+    assert done.status_code == 422 and "cannot be read" in done.text
+
+
 async def test_marketplace_enables_and_validates_settings(jimu_platform):
     tenant = await jimu_platform.make_tenant()
     client = jimu_platform.client()

@@ -10,10 +10,12 @@ import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
+from jimu.i18n import N_
 from jimu.services import flows as service
 from jimu.web.errors import document_errors
 from jimu.web.guards import requires
 from jimu.web.listing import RecordIdFilter, RecordIdParam
+from jimu_sdk.errors import NotFound, ValidationFailed
 from litestar import Controller, get, patch, post, put
 from litestar.params import Parameter
 
@@ -109,6 +111,14 @@ class NodeTypeOut(msgspec.Struct):
     role: str
     outcomes: list[str] | None  # None: they depend on the settings
     settings_schema: dict[str, Any] | None
+
+
+class OutcomesIn(msgspec.Struct, forbid_unknown_fields=True):
+    settings: dict[str, Any] = {}
+
+
+class OutcomesOut(msgspec.Struct):
+    outcomes: list[str]
 
 
 class RunOut(msgspec.Struct):
@@ -220,6 +230,21 @@ class FlowController(Controller):
                 settings_schema=None if node_type.settings is None
                 else msgspec.json.schema(node_type.settings)))
         return out
+
+    @post("/node-types/{key:str}/outcomes", guards=[requires("flows.read")], status_code=200,
+          summary="The outcomes (outgoing edges) of a node of this type with these settings")
+    async def node_outcomes(self, key: Annotated[str, Parameter(max_length=63)],
+                            data: OutcomesIn) -> OutcomesOut:
+        # The designer asks this for types whose outcomes depend on the settings (a branch).
+        offered = service.offered_node_types().get(key)
+        if offered is None:
+            raise NotFound(N_("node type %(key)s is not offered"), params={"key": key})
+        try:
+            settings = service.node_settings(offered[1], data.settings)
+        except ValueError as exc:
+            raise ValidationFailed(N_("the settings do not fit this node type: %(error)s"),
+                                   field="settings", params={"error": str(exc)}) from None
+        return OutcomesOut(outcomes=list(offered[1].outcomes_for(settings)))
 
     @get("/{flow_id:int}", guards=[requires("flows.read")], summary="One flow and its versions")
     async def get_flow(self, flow_id: RecordIdParam) -> FlowDetail:

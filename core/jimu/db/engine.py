@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,10 +22,55 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 APP_ROLE = "jimu_app"
+log = logging.getLogger("jimu.db")
+
+
+class ReleasingPostgresTransaction(PostgresTransaction):
+    """piccolo's transaction, but the connection goes back to its pool whatever happens.
+
+    piccolo releases the connection after ``COMMIT``/``ROLLBACK`` without ``finally``: a task
+    cancelled in the middle (a hook's ``asyncio.timeout``, a client gone) kept its connection
+    for ever, and closing the pool then waited for it (the teardown hang of session 5).
+    """
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        self._pool = self.engine.pool
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._give_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._give_back()
+        return exception is None
+
+    async def _give_back(self) -> None:
+        if self._pool is not None:
+            # asyncpg resets (or, if it is mid-query, terminates) the connection on release.
+            await self._pool.release(self.connection)
+        else:
+            await self.connection.close()
 
 
 class LoopLocalPostgresEngine(PostgresEngine):
@@ -61,12 +107,21 @@ class LoopLocalPostgresEngine(PostgresEngine):
                 self._pools[loop_id] = await asyncpg.create_pool(
                     **self.config, min_size=1, max_size=self._pool_size)
 
-    async def close_pool(self) -> None:
-        """Close the pool of the running loop."""
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return ReleasingPostgresTransaction(engine=self, allow_nested=allow_nested)
+
+    async def close_pool(self, timeout: float = 10.0) -> None:
+        """Close the pool of the running loop; connections still out after ``timeout`` are cut."""
         self._pool_locks.pop(id(asyncio.get_running_loop()), None)
         pool = self._pools.pop(id(asyncio.get_running_loop()), None)
         if pool is not None:
-            await pool.close()
+            try:
+                async with asyncio.timeout(timeout):
+                    await pool.close()
+            except TimeoutError:
+                # asyncpg terminates the pool itself when close() is cancelled; say so.
+                pool.terminate()
+                log.warning("database pool closed by force: a connection was never returned")
 
     def terminate_pools(self) -> None:
         """Drop pools left behind by loops that are gone (best effort)."""

@@ -288,6 +288,7 @@ class FlowRun(TenantScoped, Table, tablename="core_flow_run"):
     assignees = JSON(default=[])
     due_at = Timestamptz(null=True, default=None)
     revision = Integer(default=0)
+    step_count = Integer(default=0)  # steps on its timeline: the next step's number
     started_by = Integer(null=True, default=None)
     started_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -312,10 +313,28 @@ class FlowStep(TenantScoped, Table, tablename="core_flow_step"):
     at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
+class Notification(TenantScoped, Table, tablename="core_notification"):
+    """An in-app notification for one person: the bell counts it until it is read."""
+
+    id: Serial
+    # A key already sent to a person is not sent again (a redelivered event notifies once).
+    tenant_unique = (("user_id", "key"),)
+    user_id = Integer(index=True)
+    title = JSON(default={})  # {"zh-CN": …, "en": …} or {"": plain text}
+    body = JSON(default={})
+    link = Varchar(length=500, default="")
+    level = Varchar(length=16, default="info")  # info | warning | urgent
+    source = Varchar(length=63, default="")  # the plugin (or "core") that sent it
+    key = Varchar(length=200, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    read_at = Timestamptz(null=True, default=None)
+
+
 PLATFORM_TABLES: list[type[Table]] = [
     Tenant, User, UserSession, LoginFailure, ApiToken, OutboxEvent, ProcessedMessage, Timer,
     ScheduleState, HookFailure, Region,
 ]
 TENANT_TABLES: list[type[Table]] = [PluginConfig, Role, Partner, Customer, AuditEntry,
-                                     DataRevision, Flow, FlowVersion, FlowRun, FlowStep]
+                                     DataRevision, Flow, FlowVersion, FlowRun, FlowStep,
+                                     Notification]
 ALL_TABLES = PLATFORM_TABLES + TENANT_TABLES

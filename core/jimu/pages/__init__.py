@@ -4,8 +4,10 @@ from jimu.pages import (
     audit,
     auth,
     directory,
+    flows,
     home,
     marketplace,
+    notifications,
     operator,
     people,
     pricing,
@@ -13,4 +15,5 @@ from jimu.pages import (
 )
 
 ROUTES = [*auth.ROUTES, *home.ROUTES, *marketplace.ROUTES, *setup.ROUTES, *directory.ROUTES,
-          *audit.ROUTES, *operator.ROUTES, *people.ROUTES, *pricing.ROUTES]
+          *audit.ROUTES, *operator.ROUTES, *people.ROUTES, *pricing.ROUTES,
+          *notifications.ROUTES, *flows.ROUTES]

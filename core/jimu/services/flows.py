@@ -36,6 +36,7 @@ from jimu_sdk.errors import Conflict, JimuError, NotFound, ValidationFailed
 from jimu_sdk.types import Advance, Job, NodeContext, NodeType, Wait
 
 from jimu.db.tables import Flow, FlowRun, FlowStep, FlowVersion
+from jimu.services.platform import sql_rows, values_sql
 
 MAX_NODES = 300
 MAX_EDGES = 1000
@@ -366,19 +367,89 @@ class _Graph:
         self.next = {(e.source, e.outcome): e.target for e in graph.edges}
 
 
+# A version that runs use is published or retired, and those never change: their parsed
+# graphs are kept by the kernel (drafts are never cached). A flow's code never changes either
+# (only its name and description do).
+GRAPHS_KEPT = 1024
+
+
+def _kept(name: str) -> dict[Any, Any]:
+    scope = current_scope()
+    kernel = getattr(scope.platform if scope else None, "kernel", None)
+    if kernel is None:
+        return {}
+    return kernel.memo.setdefault(name, {})  # type: ignore[no-any-return]
+
+
 async def _load_graph(version_id: int) -> _Graph:
+    graphs = _kept("flow_graphs")
+    key = (current_tenant_id(), version_id)
+    graph = graphs.get(key)
+    if graph is not None:
+        return graph
     row = await FlowVersion.scoped_select().output(load_json=True).where(
         FlowVersion.id == version_id).first()
     if row is None:
         raise NotFound(N_("flow version %(id)s not found"), params={"id": version_id})
-    return _Graph(row)
+    graph = _Graph(row)
+    if row["status"] != "draft":
+        if len(graphs) >= GRAPHS_KEPT:
+            graphs.pop(next(iter(graphs)))
+        graphs[key] = graph
+    return graph
+
+
+async def _flow_of(run: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's mover needs of its flow (its id and code), without a query when known."""
+    codes = _kept("flow_codes")
+    key = (current_tenant_id(), run["flow_id"])
+    code = codes.get(key)
+    if code is None:
+        code = (await get_flow(run["flow_id"]))["code"]
+        if len(codes) >= GRAPHS_KEPT:
+            codes.pop(next(iter(codes)))
+        codes[key] = code
+    return {"id": run["flow_id"], "code": code}
+
+
+# The hot path of a transition (read the run, write it back, its steps) is plain SQL: building
+# piccolo queries was most of a transition's cost. Each statement names its tenant.
+_RUN_COLUMNS = tuple(column._meta.db_column_name for column in FlowRun._meta.columns)
+_RUN_JSON = ("data", "node_state", "actions", "assignees")
+_SELECT_RUN = (f"SELECT {', '.join(_RUN_COLUMNS)} FROM {FlowRun._meta.tablename} "
+               "WHERE tenant_id = $1 AND id = $2")
+_UPDATE_RUN = (
+    f"UPDATE {FlowRun._meta.tablename} SET node_id = $1, status = $2, stuck_reason = $3, "
+    "data = $4, node_state = $5, actions = $6, assignees = $7, due_at = $8, revision = $9, "
+    "step_count = $10, updated_at = $11, completed_at = $12 "
+    "WHERE tenant_id = $13 AND id = $14 AND revision = $15 RETURNING id")
+_STEP_COLUMNS = ("tenant_id", "run_id", "seq", "kind", "from_node", "node_id", "outcome",
+                 "action", "actor_id", "changes", "note", "at")
+_STEP_INSERTS: dict[int, str] = {}
+
+
+def _insert_steps_sql(rows: int) -> str:
+    sql = _STEP_INSERTS.get(rows)
+    if sql is None:
+        sql = _STEP_INSERTS[rows] = (
+            f"INSERT INTO {FlowStep._meta.tablename} ({', '.join(_STEP_COLUMNS)}) "
+            f"VALUES {values_sql(rows, len(_STEP_COLUMNS))}")
+    return sql
+
+
+def _json_text(value: Any) -> str:
+    """Node data as JSON stores it (Decimal → str, dates → ISO)."""
+    return msgspec.json.encode(value, enc_hook=str).decode()
 
 
 async def get_run(run_id: int) -> dict[str, Any]:
-    row = await FlowRun.scoped_select().output(load_json=True).where(
-        FlowRun.id == run_id).first()
-    if row is None:
+    rows = await sql_rows(FlowRun, _SELECT_RUN, current_tenant_id(), run_id)
+    if not rows:
         raise NotFound(N_("flow run %(id)s not found"), params={"id": run_id})
+    row = dict(rows[0])
+    for key in _RUN_JSON:
+        if isinstance(row[key], str | bytes):
+            row[key] = msgspec.json.decode(row[key])
     return row
 
 
@@ -386,6 +457,18 @@ async def run_steps(run_id: int) -> list[dict[str, Any]]:
     await get_run(run_id)
     return await FlowStep.scoped_select().output(load_json=True).where(
         FlowStep.run_id == run_id).order_by(FlowStep.seq)
+
+
+async def run_node(run_id: int, node_id: str | None = None) -> dict[str, Any]:
+    """A node of the run's version graph (default: the run's current node)."""
+    run = await get_run(run_id)
+    wanted = node_id or run["node_id"]
+    node = (await _load_graph(run["version_id"])).nodes.get(wanted)
+    if node is None:
+        raise NotFound(N_("node %(node)s is not in version %(version)s of this flow"),
+                       params={"node": wanted, "version": run["version"]})
+    return {"id": node.id, "type": node.type, "label": node.label,
+            "settings": dict(node.settings)}
 
 
 async def list_runs(*, flow_id: int | None = None, status: str | None = None,
@@ -423,8 +506,8 @@ async def start_run(flow_code: str, *, subject: str = "", data: Mapping[str, Any
     run = await FlowRun.scoped_insert(
         flow_id=flow["id"], version_id=version["id"], version=version["version"],
         subject=subject, node_id=start, status="active", data=dict(data or {}),
-        node_state={}, actions=[], assignees=[], revision=0, started_by=_user_id(),
-        started_at=now, updated_at=now)
+        node_state={}, actions=[], assignees=[], revision=0, step_count=0,
+        started_by=_user_id(), started_at=now, updated_at=now)
     mover = _Mover(flow, graph, types, run, steps=0)
     await mover.record("start", node_id=start, note="")
     await emit("flow.started", {"run_id": run["id"], "flow": flow["code"],
@@ -447,8 +530,7 @@ async def act(run_id: int, action: str, payload: Mapping[str, Any] | None = None
     if run["assignees"] and scope is not None and scope.user_id not in run["assignees"] \
             and not (scope.permissions and "flows.write" in scope.permissions):
         raise Conflict(N_("this step is assigned to someone else"), run=_public(run))
-    flow = await get_flow(run["flow_id"])
-    mover = await _mover_for(flow, run)
+    mover = await _mover_for(await _flow_of(run), run)
     if run["status"] == "stuck":
         # The node's plugin is back (or the run was moved): enter the node again.
         await mover.enter(run["node_id"], kind="resume")
@@ -467,8 +549,7 @@ async def cancel(run_id: int, *, reason: str = "") -> dict[str, Any]:
     if run["status"] in ("completed", "cancelled"):
         raise Conflict(N_("this run is already %(status)s"), params={"status": run["status"]},
                        run=_public(run))
-    flow = await get_flow(run["flow_id"])
-    mover = await _mover_for(flow, run)
+    mover = await _mover_for(await _flow_of(run), run)
     mover.status = "cancelled"
     mover.actions, mover.assignees, mover.due = [], [], None
     await mover.record("cancel", node_id=run["node_id"], note=reason)
@@ -503,7 +584,8 @@ async def migrate(flow_id: int, *, to_version: int, from_version: int | None = N
             continue
         updated = await FlowRun.scoped_update({
             FlowRun.version_id: target["id"], FlowRun.version: to_version,
-            FlowRun.revision: run["revision"] + 1, FlowRun.updated_at: _now()}).where(
+            FlowRun.revision: run["revision"] + 1, FlowRun.step_count: run["step_count"] + 1,
+            FlowRun.updated_at: _now()}).where(
             (FlowRun.id == run["id"]) & (FlowRun.revision == run["revision"])).returning(
             FlowRun.id)
         if not updated:
@@ -516,8 +598,7 @@ async def migrate(flow_id: int, *, to_version: int, from_version: int | None = N
             await platform().schedule_at(run["due_at"], TIMER_JOB,
                                          {"run_id": run["id"], "revision": run["revision"] + 1},
                                          key=f"flow-run:{run['id']}:{run['revision'] + 1}")
-        seq = await FlowStep.scoped_count().where(FlowStep.run_id == run["id"])
-        await FlowStep.scoped_insert(run_id=run["id"], seq=seq + 1, kind="migrate",
+        await FlowStep.scoped_insert(run_id=run["id"], seq=run["step_count"] + 1, kind="migrate",
                                      from_node=run["node_id"], node_id=run["node_id"],
                                      actor_id=_user_id(), at=_now(),
                                      changes={"version": [run["version"], to_version]})
@@ -541,8 +622,7 @@ def _moved_on(run: Mapping[str, Any]) -> Conflict:
 
 async def _mover_for(flow: Mapping[str, Any], run: Mapping[str, Any]) -> _Mover:
     graph = await _load_graph(run["version_id"])
-    steps = await FlowStep.scoped_count().where(FlowStep.run_id == run["id"])
-    return _Mover(flow, graph, offered_node_types(), run, steps=steps)
+    return _Mover(flow, graph, offered_node_types(), run, steps=run["step_count"])
 
 
 class _Mover:
@@ -563,6 +643,7 @@ class _Mover:
         self.stuck_reason = run.get("stuck_reason", "")
         self.hops = 0
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.new_steps: list[Any] = []  # the columns of each step, _STEP_COLUMNS' order
 
     # ------------------------------------------------------------------ moving
 
@@ -707,10 +788,10 @@ class _Mover:
     async def record(self, kind: str, *, node_id: str, action: str = "", outcome: str = "",
                      note: str = "", changes: Mapping[str, Any] | None = None) -> None:
         self.steps += 1
-        await FlowStep.scoped_insert(run_id=self.run["id"], seq=self.steps, kind=kind,
-                                     from_node=self.node_id, node_id=node_id, outcome=outcome,
-                                     action=action, actor_id=_user_id(),
-                                     changes=_jsonable(changes or {}), note=note, at=_now())
+        # Written by save(), after the conditional update: a mover that lost writes nothing.
+        self.new_steps += (current_tenant_id(), self.run["id"], self.steps, kind, self.node_id,
+                           node_id, outcome, action, _user_id(), _json_text(changes or {}),
+                           note, _now())
 
     async def save(self) -> dict[str, Any]:
         """Write the run back if nobody else moved it meanwhile (else 409), then its events
@@ -718,26 +799,44 @@ class _Mover:
         run = self.run
         now = _now()
         revision = run["revision"] + 1
-        updated = await FlowRun.scoped_update({
-            FlowRun.node_id: self.node_id, FlowRun.status: self.status,
-            FlowRun.stuck_reason: self.stuck_reason, FlowRun.data: _jsonable(self.data),
-            FlowRun.node_state: _jsonable(self.state), FlowRun.actions: self.actions,
-            FlowRun.assignees: self.assignees, FlowRun.due_at: self.due,
-            FlowRun.revision: revision, FlowRun.updated_at: now,
-            FlowRun.completed_at: now if self.status == "completed" else None,
-        }).where((FlowRun.id == run["id"]) & (FlowRun.revision == run["revision"])
-                 ).returning(FlowRun.id)
+        data, state = _json_text(self.data), _json_text(self.state)
+        actions, assignees = list(self.actions), list(self.assignees)
+        completed_at = now if self.status == "completed" else None
+        updated = await sql_rows(
+            FlowRun, _UPDATE_RUN, self.node_id, self.status, self.stuck_reason, data, state,
+            _json_text(actions), _json_text(assignees), self.due, revision, self.steps, now,
+            completed_at, current_tenant_id(), run["id"], run["revision"])
         if not updated:
             raise _moved_on(await get_run(run["id"]))
-        for event_type, payload in self.events:
-            await emit(event_type, payload)
+        if self.new_steps:
+            rows = len(self.new_steps) // len(_STEP_COLUMNS)
+            await sql_rows(FlowStep, _insert_steps_sql(rows), *self.new_steps)
+            self.new_steps = []
+        values = {
+            "node_id": self.node_id, "status": self.status, "stuck_reason": self.stuck_reason,
+            "data": msgspec.json.decode(data), "node_state": msgspec.json.decode(state),
+            "actions": actions, "assignees": assignees, "due_at": self.due,
+            "revision": revision, "step_count": self.steps, "updated_at": now,
+            "completed_at": completed_at}
+        await _emit_all(self.events)
         if self.status == "waiting" and self.due is not None:
             await platform().schedule_at(self.due, TIMER_JOB,
                                          {"run_id": run["id"], "revision": revision},
                                          key=f"flow-run:{run['id']}:{revision}")
         if run["status"] == "waiting" and run["due_at"] is not None:
             await platform().cancel_timer(f"flow-run:{run['id']}:{run['revision']}")
-        return await get_run(run["id"])
+        return {**run, **values}
+
+
+async def _emit_all(events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """The run's events in one insert (core's platform services), else one by one."""
+    scope = current_scope()
+    emit_many = getattr(scope.platform if scope else None, "emit_many", None)
+    if emit_many is not None:
+        await emit_many(events)
+        return
+    for event_type, payload in events:
+        await emit(event_type, payload)
 
 
 def _record_failure(plugin: str, hook: str, error: str) -> None:
@@ -748,11 +847,6 @@ def _record_failure(plugin: str, hook: str, error: str) -> None:
         kernel.failures.record(tenant_id=scope.tenant_id if scope else None, plugin=plugin,
                                hook=hook, kind="error", error=error,
                                tb=traceback.format_exc())
-
-
-def _jsonable(value: Any) -> Any:
-    """Node data as JSON stores it (Decimal → str, dates → ISO)."""
-    return msgspec.json.decode(msgspec.json.encode(value, enc_hook=str))
 
 
 async def _call(fn: Any, *args: Any) -> Any:
@@ -770,8 +864,7 @@ async def timer_due(tenant_id: int, run_id: int, revision: int) -> None:
         return
     if run["revision"] != revision or run["status"] != "waiting":
         return  # moved on, or this timer already ran (redelivery)
-    flow = await get_flow(run["flow_id"])
-    mover = await _mover_for(flow, run)
+    mover = await _mover_for(await _flow_of(run), run)
     await mover.on_timer()
     try:
         await mover.save()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,7 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from jimu_sdk.context import current_scope, current_tenant_id
 from jimu_sdk.errors import ValidationFailed
 from jimu_sdk.types import DomainEvent, PriceContext, PriceResult
+from piccolo.table import Table
+from piccolo.utils.encoding import dump_json
 
+from jimu.db.engine import is_postgres, transaction
 from jimu.db.tables import (
     AuditEntry,
     DataRevision,
@@ -33,6 +37,55 @@ PARTNER_FIELDS = (Partner.id, Partner.code, Partner.name, Partner.kind, Partner.
                   Partner.parent_id, Partner.region_code, Partner.created_at)
 
 
+_NUMBERED = re.compile(r"\$(\d+)")
+_SQLITE_TEXT: dict[str, str] = {}
+
+
+async def sql_rows(table: type[Table], sql: str, *args: Any) -> Sequence[Mapping[str, Any]]:
+    """Run one parameterised statement (PostgreSQL's ``$1``, ``$2`` … placeholders; SQLite
+    gets the same numbered ``?1``, ``?2``) in the current transaction of ``table``'s engine,
+    straight on its connection: no query building, for the few hot paths that need it (a
+    flow transition, the outbox). Rows come back as mappings, JSON columns as text. Every
+    statement names its tenant itself; on PostgreSQL row-level security still applies.
+    """
+    engine = table._meta.db
+    tx = engine.current_transaction.get()
+    if tx is None:  # not in a scope's transaction: one of its own, for the acting tenant
+        scope = current_scope()
+        async with transaction(engine, tenant_id=scope.tenant_id if scope else None):
+            return await sql_rows(table, sql, *args)
+    if is_postgres(engine):
+        return await tx.connection.fetch(sql, *args)  # type: ignore[no-any-return]
+    text = _SQLITE_TEXT.get(sql)
+    if text is None:
+        text = _SQLITE_TEXT[sql] = _NUMBERED.sub(r"?\1", sql)
+    async with tx.connection.execute(text, args) as cursor:
+        return await cursor.fetchall()  # type: ignore[no-any-return]
+
+
+def values_sql(rows: int, columns: int, *, first: int = 1) -> str:
+    """``($1, $2), ($3, $4)`` for ``rows`` rows of ``columns`` placeholders each."""
+    return ", ".join(
+        "(" + ", ".join(f"${first + row * columns + column}" for column in range(columns)) + ")"
+        for row in range(rows))
+
+
+_OUTBOX_INSERT: dict[int, str] = {}
+
+
+def _outbox_insert(rows: int) -> str:
+    sql = _OUTBOX_INSERT.get(rows)
+    if sql is None:
+        # dispatched_at, completed_at and attempts as the table's defaults have them.
+        placeholders = ", ".join(
+            f"(${row * 4 + 1}, ${row * 4 + 2}, ${row * 4 + 3}, ${row * 4 + 4}, NULL, NULL, 0)"
+            for row in range(rows))
+        sql = _OUTBOX_INSERT[rows] = (
+            "INSERT INTO core_outbox (tenant_id, event_type, payload, created_at, "
+            f"dispatched_at, completed_at, attempts) VALUES {placeholders} RETURNING id")
+    return sql
+
+
 def _as_json_value(value: Any) -> Any:
     """piccolo stores a ``str`` given to a JSON column as already-encoded JSON: encode it, so a
     plugin auditing the text "52" or "abc" reads back the same text."""
@@ -51,24 +104,40 @@ class KernelServices:
         self._data_version = data_version
 
     async def emit(self, event_type: str, payload: Mapping[str, Any]) -> int:
+        return (await self.emit_many([(event_type, payload)]))[0]
+
+    async def emit_many(self, events: Sequence[tuple[str, Mapping[str, Any]]]) -> list[int]:
+        """Several events in one insert (core's flow runtime writes a run's events so)."""
+        if not events:
+            return []
         scope = current_scope()
         tenant_id = scope.tenant_id if scope else None
-        row = OutboxEvent(tenant_id=tenant_id, event_type=event_type, payload=dict(payload),
-                          created_at=self.kernel.clock.now())
-        await row.save()
+        now = self.kernel.clock.now()
+        args: list[Any] = []
+        for event_type, payload in events:
+            # piccolo's own JSON encoding, so a payload reads back as it always did.
+            args += (tenant_id, event_type, dump_json(dict(payload)), now)
+        rows = await sql_rows(OutboxEvent, _outbox_insert(len(events)), *args)
         self.kernel.jobs.events_pending = True
+        ids = [row["id"] for row in rows]
         state = self.kernel._tenants.get(tenant_id) if tenant_id is not None else None
         if state is not None and tenant_id is not None:
-            handlers = self.kernel.jobs.handlers_for(state.enabled, event_type,
-                                                     in_transaction=True)
-            if handlers:
-                event = DomainEvent(id=row.id, tenant_id=tenant_id, type=event_type,
-                                    payload=dict(payload), occurred_at=row.created_at)
-                for _key, handler in handlers:
-                    answer = handler.handle(event)
-                    if inspect.isawaitable(answer):
-                        await answer
-        return row.id
+            for event_id, (event_type, payload) in zip(ids, events, strict=True):
+                await self._run_in_transaction(state, tenant_id, event_id, event_type,
+                                               payload, now)
+        return ids
+
+    async def _run_in_transaction(self, state: Any, tenant_id: int, event_id: int,
+                                  event_type: str, payload: Mapping[str, Any],
+                                  occurred_at: dt.datetime) -> None:
+        handlers = self.kernel.jobs.handlers_for(state.enabled, event_type, in_transaction=True)
+        if handlers:
+            event = DomainEvent(id=event_id, tenant_id=tenant_id, type=event_type,
+                                payload=dict(payload), occurred_at=occurred_at)
+            for _key, handler in handlers:
+                answer = handler.handle(event)
+                if inspect.isawaitable(answer):
+                    await answer
 
     async def schedule_at(self, when: dt.datetime, job: str, args: Mapping[str, Any],
                           key: str | None = None) -> int:
@@ -232,6 +301,16 @@ class KernelServices:
                                        subject=subject, graph=graph)
         return await flows.publish(flow["id"], 1)
 
+    async def find_flow(self, code: str) -> Mapping[str, Any] | None:
+        from jimu.db.tables import Flow
+
+        return await Flow.scoped_select().where(Flow.code == code).first()  # type: ignore[no-any-return]
+
+    async def save_settings(self, plugin: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        from jimu.services import tenants
+
+        return await tenants.save_plugin_settings(self.kernel, plugin, dict(values))
+
     async def start_flow(self, code: str, *, subject: str = "",
                          data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
         from jimu.services import flows
@@ -249,3 +328,45 @@ class KernelServices:
         from jimu.services import flows
 
         return await flows.get_run(run_id)
+
+    async def flow_steps(self, run_id: int) -> list[Mapping[str, Any]]:
+        from jimu.services import flows
+
+        return list(await flows.run_steps(run_id))
+
+    async def flow_node(self, run_id: int, node_id: str | None = None) -> Mapping[str, Any]:
+        from jimu.services import flows
+
+        return await flows.run_node(run_id, node_id)
+
+    async def cancel_flow(self, run_id: int, *, reason: str = "") -> Mapping[str, Any]:
+        from jimu.services import flows
+
+        return await flows.cancel(run_id, reason=reason)
+
+    async def list_users(self, ids: Sequence[int] | None = None, *, role: str | None = None,
+                         active_only: bool = True) -> list[Mapping[str, Any]]:
+        where = [User.tenant_id == current_tenant_id()]
+        if ids is not None:
+            if not ids:
+                return []
+            where.append(User.id.is_in(sorted({int(i) for i in ids})))
+        if role is not None:
+            where.append(User.role == role)
+        if active_only:
+            where.append(User.is_active == True)  # noqa: E712
+        rows = await User.select(User.id, User.username, User.display_name, User.role,
+                                 User.partner_id, User.is_active, User.locale).where(
+            *where).order_by(User.username)
+        return list(rows)
+
+    async def notify(self, user_ids: Sequence[int], title: str | Mapping[str, str], *,
+                     body: str | Mapping[str, str] = "", link: str = "",
+                     level: str = "info", key: str | None = None) -> int:
+        from jimu.services import notifications
+
+        sent = await notifications.send(user_ids, title, body=body, link=link, level=level,
+                                        key=key, now=self.kernel.clock.now())
+        if sent:
+            self.kernel.notifications_pending = True
+        return sent

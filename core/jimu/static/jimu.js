@@ -106,8 +106,45 @@
     });
   }
 
+  // The bell: unread count and new notifications, live (server-sent events).
+  function initNotifications() {
+    var bell = document.querySelector("[data-notifications]");
+    if (!bell || !window.EventSource) { return; }
+    var badge = bell.querySelector("[data-unread-count]");
+    var toasts = document.querySelector("[data-toasts]");
+    var source = new EventSource(bell.getAttribute("data-stream"));
+    source.addEventListener("unread", function (event) {
+      var message = JSON.parse(event.data);
+      badge.textContent = message.unread > 99 ? "99+" : String(message.unread);
+      badge.hidden = message.unread === 0;
+      bell.setAttribute("data-unread", String(message.unread));
+      (message.items || []).forEach(function (item) { showToast(toasts, bell, item); });
+    });
+  }
+
+  function showToast(toasts, bell, item) {
+    if (!toasts) { return; }
+    var toast = document.createElement("a");
+    toast.className = "toast level-" + item.level;
+    toast.href = item.link || bell.getAttribute("href");
+    var label = document.createElement("small");
+    label.textContent = bell.getAttribute("data-new-label");
+    var title = document.createElement("strong");
+    title.textContent = item.title;
+    toast.appendChild(label);
+    toast.appendChild(title);
+    if (item.body) {
+      var body = document.createElement("span");
+      body.textContent = item.body;
+      toast.appendChild(body);
+    }
+    toasts.appendChild(toast);
+    window.setTimeout(function () { toast.remove(); }, item.level === "urgent" ? 20000 : 8000);
+  }
+
   ready(function () {
     initMenu();
+    initNotifications();
     initForms();
     initCharts(document);
   });

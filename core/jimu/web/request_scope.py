@@ -7,6 +7,7 @@ while committing) is rolled back, so a failed request changes nothing.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 import urllib.parse
@@ -55,6 +56,9 @@ MAX_FORM_BYTES = 1 << 20
 # database).
 NO_TRANSACTION = ("/health", "/ready", "/schema", "/static/")
 API_PATHS = ("/api/", "/schema", "/health", "/ready")
+# Long-lived answers (server-sent events): signed in within a short transaction, then streamed
+# as they come, each check in its own transaction (a held response would never arrive).
+STREAM_PATHS = frozenset({"/api/v1/notifications/stream"})
 
 # Every answer carries these. No inline script or style may run (CSP); pages load nothing
 # from outside the platform; no other site may frame them.
@@ -200,6 +204,9 @@ class RequestScopeMiddleware:
             await self.app(scope, receive, with_headers)
             return
         method = cast("HTTPScope", scope)["method"]
+        if scope["path"] in STREAM_PATHS and method == "GET":
+            await self._stream(kernel, scope, receive, send, request_id)
+            return
         started = time.perf_counter()
         held: list[Message] = []
         status = 500
@@ -224,14 +231,7 @@ class RequestScopeMiddleware:
                                                             request_id)
                 scope.setdefault("state", {})["jimu"] = context
                 enter_ui(kernel, scope, context)
-                tenant_scope = TenantScope(
-                    tenant_id=context.tenant.id if context.tenant else None,
-                    user_id=context.principal.user_id if context.principal else None,
-                    role=context.principal.role if context.principal else None,
-                    partner_id=context.principal.partner_id if context.principal else None,
-                    permissions=context.permissions, request_id=request_id,
-                    platform=KernelServices(kernel, data_version=context.data_version))
-                with use_scope(tenant_scope):
+                with use_scope(_tenant_scope(kernel, context)):
                     await self.app(scope, receive, hold)
                 if status >= 400:
                     raise _Rollback
@@ -262,6 +262,31 @@ class RequestScopeMiddleware:
             "user": principal.username if principal else None,
             "ms": round((time.perf_counter() - started) * 1000, 1)})
 
+    async def _stream(self, kernel: Kernel, scope: Scope, receive: Receive, send: Send,
+                      request_id: str) -> None:
+        try:
+            async with kernel.db.transaction(write=False):
+                context, receive = await self._authenticate(kernel, scope, receive,
+                                                            request_id)
+        except JimuError as exc:
+            for message in _json_error(exc.status_code, exc.to_dict(), request_id):
+                await send(message)
+            return
+        finally:
+            await kernel.after_transaction()
+        scope.setdefault("state", {})["jimu"] = context
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode()),
+                                      *SECURITY_HEADERS]
+            await send(message)
+
+        enter_ui(kernel, scope, context)
+        with use_scope(_tenant_scope(kernel, context)):
+            await self.app(scope, receive, with_headers)
+
     async def _authenticate(self, kernel: Kernel, scope: Scope, receive: Receive,
                             request_id: str) -> tuple[RequestContext, Receive]:
         principal: Principal | None = None
@@ -280,6 +305,8 @@ class RequestScopeMiddleware:
                 sent = _header(scope, b"x-csrf-token")
                 if sent is None and _is_urlencoded_form(scope):
                     sent, receive = await _form_csrf_token(receive)
+                elif sent is None and (boundary := _multipart_boundary(scope)):
+                    sent, receive = await _multipart_csrf_token(receive, boundary)
                 if not sent or not secrets.compare_digest(sent, principal.csrf_token or ""):
                     raise PermissionDenied("missing or wrong X-CSRF-Token header; read the "
                                            "token from /api/v1/auth/me", csrf=True)
@@ -333,9 +360,61 @@ async def _form_csrf_token(receive: Receive) -> tuple[str | None, Receive]:
     return (sent[0] if sent else None), replay
 
 
+def _multipart_boundary(scope: Scope) -> bytes | None:
+    kind = _header(scope, b"content-type") or ""
+    if not kind.startswith("multipart/form-data"):
+        return None
+    found = re.search(r'boundary="?([^";]{1,70})"?', kind)
+    return found.group(1).encode("latin-1") if found else None
+
+
+async def _multipart_csrf_token(receive: Receive, boundary: bytes) -> tuple[str | None, Receive]:
+    """The ``csrf_token`` part of a file upload form, read from the first part(s) only.
+
+    Browsers send parts in the order of the form, and every page puts the token first, so
+    only the start of the body is read (and handed back to the app with the rest untouched);
+    a large upload is never held in memory twice.
+    """
+    # The part's other header lines (never empty), the blank line, the one-line value.
+    token = re.compile(rb'name="' + CSRF_FIELD.encode() + rb'"\r\n(?:[^\r\n]+\r\n)*\r\n'
+                       rb'([^\r\n]{0,200})\r\n--' + re.escape(boundary), re.IGNORECASE)
+    head = b""
+    more = True
+    found = None
+    while more and len(head) <= MAX_FORM_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        head += message.get("body", b"")
+        more = message.get("more_body", False)
+        if (found := token.search(head)) is not None:
+            break
+    replayed = False
+
+    async def replay() -> ReceiveMessage:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": head, "more_body": more}
+
+    return (found.group(1).decode("utf-8", "replace") if found else None), replay
+
+
 class PayloadTooLarge(JimuError):
     status_code = 413
     code = "payload_too_large"
+
+
+def _tenant_scope(kernel: Kernel, context: RequestContext) -> TenantScope:
+    principal = context.principal
+    return TenantScope(
+        tenant_id=context.tenant.id if context.tenant else None,
+        user_id=principal.user_id if principal else None,
+        role=principal.role if principal else None,
+        partner_id=principal.partner_id if principal else None,
+        permissions=context.permissions, request_id=context.request_id,
+        platform=KernelServices(kernel, data_version=context.data_version))
 
 
 def enter_ui(kernel: Kernel, scope: Scope, context: RequestContext) -> None:

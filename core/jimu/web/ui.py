@@ -260,6 +260,8 @@ CORE_MENU: tuple[tuple[str, str, str, str, str | None, int], ...] = (
     ("tokens", "setup", N_("API tokens"), "/admin/tokens", "tokens.write", 40),
     ("pricing", "work", N_("Price simulator"), "/admin/pricing/simulator", "pricing.simulate",
      90),
+    ("flow_runs", "work", N_("Runs"), "/admin/flow-runs", "flows.read", 40),
+    ("flows", "setup", N_("Flows"), "/admin/flows", "flows.write", 25),
     ("audit", "setup", N_("Audit log"), "/admin/audit", "audit.read", 50),
     ("settings", "setup", N_("Settings"), "/admin/settings", "settings.write", 60),
 )

@@ -38,6 +38,7 @@ RESERVED_SLUGS = frozenset(
         "auth",
         "customers",
         "flows",
+        "notifications",
         "partners",
         "plugins",
         "pricing",
