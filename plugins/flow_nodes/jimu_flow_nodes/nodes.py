@@ -15,6 +15,7 @@ from jimu_sdk import (
     ValidationFailed,
     Wait,
     localized,
+    platform,
 )
 from jimu_sdk.conditions import Condition, ConditionError
 
@@ -93,12 +94,23 @@ def _approval_wait(settings: ApprovalSettings, state: dict[str, Any]) -> Wait:
                 state={"approvers": approvers, "approved_by": done})
 
 
-def approval_enter(context: NodeContext) -> Wait:
-    return _approval_wait(context.settings, {})
+async def _ask(context: NodeContext, wait: Wait, already: tuple[int, ...] = ()) -> Wait:
+    """Tell the approvers whose turn it now is (in-app; the bell counts it)."""
+    new = [a for a in wait.assignees if a not in already]
+    if new:
+        label = context.label or context.node_id
+        await platform().notify(new, localized(f"待你审批：{label}", f"Awaiting your approval: "
+                                                                   f"{label}"),
+                                link=f"/flow-runs/{context.run_id}")
+    return wait
 
 
-def approval_act(context: NodeContext, action: str, payload: dict[str, Any]
-                 ) -> Advance | Wait:
+async def approval_enter(context: NodeContext) -> Wait:
+    return await _ask(context, _approval_wait(context.settings, {}))
+
+
+async def approval_act(context: NodeContext, action: str, payload: dict[str, Any]
+                       ) -> Advance | Wait:
     settings: ApprovalSettings = context.settings
     state = dict(context.state)
     approvers: list[int] = list(state.get("approvers", settings.approvers))
@@ -120,6 +132,7 @@ def approval_act(context: NodeContext, action: str, payload: dict[str, Any]
                                    params={"id": to})
         approvers[approvers.index(actor)] = to
         wait = _approval_wait(settings, {"approvers": approvers, "approved_by": done})
+        await _ask(context, wait, _approval_wait(settings, context.state).assignees)
         return msgspec.structs.replace(wait, note=f"delegated by {actor} to {to}")
     # approve
     if actor is not None and actor not in done:
@@ -131,6 +144,7 @@ def approval_act(context: NodeContext, action: str, payload: dict[str, Any]
                        data={context.node_id: {"decision": "approved", "by": done,
                                                "comment": comment}})
     wait = _approval_wait(settings, {"approvers": approvers, "approved_by": done})
+    await _ask(context, wait, _approval_wait(settings, context.state).assignees)
     return msgspec.structs.replace(wait, note=f"approved by {actor}, waiting for the others")
 
 

@@ -25,7 +25,7 @@ from jimu_sdk import (
     localized,
 )
 
-from jimu_parts import api, pages, services
+from jimu_parts import api, flow_node, pages, services
 
 meta = PluginMeta(
     name="parts",
@@ -110,6 +110,11 @@ def register_settings_schema():
 
 async def expire_reservation(tenant_id: int, ref: str) -> None:
     await services.expire_reservation(ref)
+
+
+@hookimpl
+def register_workflow_nodes():
+    return flow_node.NODE_TYPES
 
 
 @hookimpl

@@ -507,6 +507,19 @@ async def release(ref: str) -> dict[str, Any]:
     return await reservation_by_ref(ref)
 
 
+async def reservation_row(ref: str) -> dict[str, Any] | None:
+    return await Reservation.scoped_select().where(Reservation.ref == ref).first()
+
+
+async def release_if_active(ref: str) -> bool:
+    """Release ``ref`` when it is still active (the flow node's clean-up; safe to repeat)."""
+    row = await reservation_row(ref)
+    if row is None or row["status"] != "active":
+        return False
+    await release(ref)
+    return True
+
+
 async def expire_reservation(ref: str) -> bool:
     """Release a reservation whose time is up (the timer's job; safe to run twice)."""
     row = await Reservation.scoped_select().where(Reservation.ref == ref).first()
