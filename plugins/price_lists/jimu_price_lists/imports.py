@@ -75,7 +75,7 @@ def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict[str, st
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ValidationFailed(N_("the CSV file is not UTF-8"), field="file") from exc
-        rows = ([_cell(c) for c in row] for row in csv.reader(io.StringIO(text)))
+        rows = _csv_rows(text)
     header: list[str] | None = None
     count = 0
     for number, cells in enumerate(rows, start=1):
@@ -93,6 +93,15 @@ def read_rows(filename: str, content: bytes) -> Iterator[tuple[int, dict[str, st
     if header is None:
         raise ValidationFailed(N_("the file is empty: the first row must name the columns"),
                                field="file")
+
+
+def _csv_rows(text: str) -> Iterator[list[str]]:
+    try:
+        for row in csv.reader(io.StringIO(text)):
+            yield [_cell(c) for c in row]
+    except csv.Error as exc:  # a cell over the csv module's limit, a stray NUL, …
+        raise ValidationFailed(N_("the CSV file cannot be read: %(problem)s"), field="file",
+                               params={"problem": str(exc)}) from None
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[str]]:

@@ -718,7 +718,11 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]
             except UnicodeDecodeError:
                 raise ValidationFailed(N_("the file is neither UTF-8 nor GB18030 text"),
                                        field="file") from None
-        raw = list(csv.reader(io.StringIO(text)))
+        try:
+            raw = list(csv.reader(io.StringIO(text)))
+        except csv.Error as exc:  # a cell over the csv module's limit, a stray NUL, …
+            raise ValidationFailed(N_("the CSV file cannot be read: %(problem)s"),
+                                   field="file", params={"problem": str(exc)}) from None
     if not raw:
         raise ValidationFailed(N_("the file is empty"), field="file")
     header = [str(h).strip().lower() for h in raw[0]]
