@@ -51,6 +51,7 @@ import msgspec
 import pytest
 from jimu.web.guards import platform_operator
 from jimu.web.request_scope import CSRF_EXEMPT, is_page_path
+from jimu_sdk.context import platform as jimu_platform
 from jimu_sdk.testing import TestPlatform, TestTenant
 from litestar.routes import HTTPRoute
 
@@ -149,11 +150,19 @@ PATH_SAMPLES: dict[str, Owned | Shared] = {
     "/operator/tenants/{tenant_id}": Owned(lambda world: [world.tenant.id]),
     # Version numbers count per flow (1, 2, …): the wall is the flow id, a tenant's own.
     "/api/v1/flows/{flow_id}/versions/{version}": Shared(lambda platform: [1, 2]),
+    "/admin/flows/{flow_id}/versions/{version}": Shared(lambda platform: [1, 2]),
+    # Node types are what every tenant's plugins offer alike (the designer's palette).
+    "/api/v1/flows/node-types/{key}": Shared(lambda platform: ["branch", "no-such-type"]),
+    # Preset flows are what the work orders plugin ships to every tenant alike.
+    "/api/v1/work_orders/presets/{preset_code}": Shared(
+        lambda platform: ["wo-complaint", "no-such-preset"]),
+    "/admin/p/work_orders/presets/{preset_code}": Shared(
+        lambda platform: ["wo-complaint", "no-such-preset"]),
 }
 """Path parameters the collection convention cannot fill, keyed by the path up to and with
 the parameter; an entry covers the routes below it (``/api/v1/plugins/{slug}/settings``)."""
 
-REFERENCE_ALIASES = {"parent_id": "partner_id"}
+REFERENCE_ALIASES = {"parent_id": "partner_id", "assignee_id": "user_id"}
 """Body and query fields holding a record id under another name than its path parameter."""
 
 _serial = itertools.count(1)
@@ -187,6 +196,20 @@ WORLD_RECORDS: list[tuple[str, Callable[[World, dict[str, Any]], dict[str, Any]]
         "code": world.marker.upper(), "name": f"{world.marker} flow", "publish": True,
         "graph": {"nodes": [{"id": "s", "type": "start"}, {"id": "e", "type": "end"}],
                   "edges": [{"source": "s", "target": "e"}]}}),
+    # Work orders: one of the tenant's own for its dealer's customer (the work orders seeder
+    # added teams, the repair flow and work orders with photos), and a saved filter of its
+    # admin's.
+    ("/api/v1/work_orders", lambda world, ids: {
+        "title": f"{world.marker} work order", "type": "repair",
+        "customer_id": ids["customer_id"], "partner_id": ids["partner_id"]}),
+    ("/api/v1/work_orders/filters", lambda world, ids: {
+        "name": f"{world.marker} filter", "query": {"customer_id": ids["customer_id"]}}),
+    # SLA: a calendar and a policy of the tenant's own (the sla seeder added the demo ones;
+    # the work orders it follows come from the work orders seeder's events).
+    ("/api/v1/sla/calendars", lambda world, ids: {
+        "name": f"{world.marker} calendar", "weekly_hours": {"mon": [["09:00", "18:00"]]}}),
+    ("/api/v1/sla/policies", lambda world, ids: {
+        "name": f"{world.marker} policy", "types": [world.marker], "response_minutes": 60}),
 ]
 """Plugin records created through their API in both tenants (skipped when the plugin is not
 installed), carrying the tenant's marker so that a leak shows on any page. ``ids`` has the
@@ -198,6 +221,7 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/users": lambda: {"username": f"probe-{next(_serial)}", "role": "partner",
                                    "password": "probe-password"},
     "POST /api/v1/flow-runs/{run_id}/actions": lambda: {"action": "submit"},
+    "POST /api/v1/priority_rules/try": lambda: {"amount": "6000"},
     "POST /api/v1/flows/{flow_id}/migrate": lambda: {"to_version": 1},
     "PUT /api/v1/flows/{flow_id}/draft": lambda: {"graph": {"nodes": [], "edges": []}},
     "POST /api/v1/pricing/quote": lambda: {"item": "labour-hour"},
@@ -240,6 +264,23 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
         "target": "650000", "price_adjust_pct": "1"},
     "PUT /api/v1/regional_pricing/store-locations/{location_id}": lambda: {
         "partner_id": 1, "lng": "121.5", "lat": "31.2"},
+    "POST /api/v1/sla/calendars": lambda: {"name": f"probe {next(_serial)}",
+                                           "weekly_hours": {"mon": [["09:00", "18:00"]]}},
+    "PUT /api/v1/sla/calendars/{calendar_id}": lambda: {
+        "name": f"probe {next(_serial)}", "weekly_hours": {"mon": [["09:00", "18:00"]]}},
+    "PUT /api/v1/sla/calendars/{calendar_id}/days": lambda: {"year": 2026, "days": []},
+    "POST /api/v1/sla/calendars/{calendar_id}/china-holidays": lambda: {"year": 2026},
+    "POST /api/v1/sla/policies": lambda: {"name": f"probe {next(_serial)}",
+                                          "response_minutes": 60},
+    "PUT /api/v1/sla/policies/{policy_id}": lambda: {"name": f"probe {next(_serial)}",
+                                                     "response_minutes": 60},
+    "POST /api/v1/work_orders": lambda: {"title": "probe", "type": "repair"},
+    "POST /api/v1/work_orders/bulk": lambda: {"action": "set_priority", "ids": [MISSING_ID],
+                                              "priority": "high"},
+    "POST /api/v1/work_orders/{work_order_id}/actions": lambda: {"action": "submit"},
+    "POST /api/v1/work_orders/{work_order_id}/comments": lambda: {"body": "probe"},
+    "PUT /api/v1/work_orders/teams/{team_id}": lambda: {"name": f"probe {next(_serial)}"},
+    "PUT /api/v1/work_orders/filters/{filter_id}": lambda: {"name": f"probe {next(_serial)}"},
 }
 """Valid bodies for writing routes, before the walker adds a record reference; a route
 missing here is sent ``{}`` if it takes a body."""
@@ -386,6 +427,10 @@ async def build_world(platform: TestPlatform, marker: str, paths: set[str]) -> W
                 result = seeder(tenant.id)
                 if inspect.isawaitable(result):
                     await result
+        # Each person's inbox is their own: the admin gets a notification carrying the marker.
+        admins = await jimu_platform().list_users(role="admin")
+        await jimu_platform().notify([u["id"] for u in admins], f"{marker} notice",
+                                     body=f"{marker} body", link="/admin/")
     world = World(tenant=tenant, marker=marker, clients={
         "admin": admin,
         "staff": await platform.login(f"{marker}-staff"),
