@@ -471,7 +471,20 @@ async def follow_flow_event(payload: Mapping[str, Any]) -> None:
     row = await WorkOrder.scoped_select().where(WorkOrder.id == work_order_id).first()
     if row is None or row["run_id"] is None or row["run_id"] != payload.get("run_id"):
         return
-    await sync_run(work_order_id)
+    # Events of one run are handled concurrently (flow.moved and flow.waiting of a move, or
+    # of moves in quick succession): a handler that lost the race reads both again — the
+    # winner has often brought the work order in step already — instead of failing the
+    # event into the broker's retry backoff.
+    for attempt in range(FOLLOW_ATTEMPTS):
+        try:
+            await sync_run(work_order_id)
+            return
+        except Conflict:
+            if attempt == FOLLOW_ATTEMPTS - 1:
+                raise
+
+
+FOLLOW_ATTEMPTS = 5
 
 
 # ----------------------------------------------------------------------------- reading
