@@ -23,6 +23,7 @@ from jimu.plugins import FailureLog, PluginRegistry, TenantHooks
 from jimu.settings import Settings
 
 log = logging.getLogger("jimu.kernel")
+TENANT_VERSIONS = "SELECT config_version, data_version FROM core_tenant WHERE id = $1"
 
 
 class Clock:
@@ -244,11 +245,18 @@ class Kernel:
         """The tenant's state and its data version as this transaction reads them (the
         version tells the scope's platform services whether cached data may be stale)."""
         cached = self._tenants.get(tenant_id)
+        engine = self.db.engine
+        if cached is not None and Tenant._meta.db is engine \
+                and engine.current_transaction.get() is not None:
+            # Every transaction of a tenant asks this: two numbers in plain SQL, not a row.
+            from jimu.services.platform import sql_rows
+
+            versions = await sql_rows(Tenant, TENANT_VERSIONS, tenant_id)
+            if versions and versions[0]["config_version"] == cached.config_version:
+                return cached, versions[0]["data_version"]
         row = await Tenant.select().where(Tenant.id == tenant_id).first()
         if row is None:
             raise NotFound(f"tenant {tenant_id} not found")
-        if cached is not None and cached.config_version == row["config_version"]:
-            return cached, row["data_version"]
         state = await self._load_tenant_state(row)
         self._tenants[tenant_id] = state
         return state, row["data_version"]
