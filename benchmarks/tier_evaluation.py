@@ -25,28 +25,16 @@ import statistics
 import sys
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import admin, with_database
 
 TARGET = 3.0
 PARTNERS, ROWS = 10_000, 1_000_000
 BANDS = {"bands": [{"min": "0", "max": "1000", "tier": "C"},
                    {"min": "1000", "max": "5000", "tier": "B"},
                    {"min": "5000", "max": None, "tier": "A"}]}
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-async def admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 async def run(base_url: str, rounds: int) -> int:

@@ -347,6 +347,12 @@ async def _form_csrf_token(receive: Receive) -> tuple[str | None, Receive]:
             break
     body = b"".join(chunks)
     values = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    sent = values.get(CSRF_FIELD)
+    return (sent[0] if sent else None), _replaying(receive, body, more_body=False)
+
+
+def _replaying(receive: Receive, body: bytes, *, more_body: bool) -> Receive:
+    """``receive`` that first hands the app the ``body`` already read, then the rest."""
     replayed = False
 
     async def replay() -> ReceiveMessage:
@@ -354,10 +360,9 @@ async def _form_csrf_token(receive: Receive) -> tuple[str | None, Receive]:
         if replayed:
             return await receive()
         replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": more_body}
 
-    sent = values.get(CSRF_FIELD)
-    return (sent[0] if sent else None), replay
+    return replay
 
 
 def _multipart_boundary(scope: Scope) -> bytes | None:
@@ -389,16 +394,8 @@ async def _multipart_csrf_token(receive: Receive, boundary: bytes) -> tuple[str 
         more = message.get("more_body", False)
         if (found := token.search(head)) is not None:
             break
-    replayed = False
-
-    async def replay() -> ReceiveMessage:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": head, "more_body": more}
-
-    return (found.group(1).decode("utf-8", "replace") if found else None), replay
+    return ((found.group(1).decode("utf-8", "replace") if found else None),
+            _replaying(receive, head, more_body=more))
 
 
 class PayloadTooLarge(JimuError):
