@@ -36,6 +36,7 @@ from jimu_sdk.types import (
     PriceContext,
     PriceFactorKind,
     PriceStep,
+    RevenueSplitStep,
     Schedule,
     TagRule,
     Translations,
@@ -58,6 +59,7 @@ CONTRIBUTION_HOOKS = (
     "register_demo_data",
     "register_pricing_steps",
     "register_price_factor_kinds",
+    "register_revenue_split_steps",
     "register_workflow_nodes",
     "register_channels",
     "register_tag_rules",
@@ -360,6 +362,37 @@ def register_price_factor_kinds() -> Sequence[PriceFactorKind] | None:
         def register_price_factor_kinds():
             return [PriceFactorKind(key="carbon_credit", title=localized("碳积分", "Carbon credit"),
                                     order=450, params=Params, apply=carbon_credit)]
+    """
+
+
+@hookspec
+def register_revenue_split_steps() -> Sequence[RevenueSplitStep] | None:
+    """Return ordered steps that share a document's revenue between the enterprise and partners.
+
+    This is the last part of the pricing hook: who of the enterprise, the dealer, the
+    installer or service provider, … earns what of a priced document.
+
+    A caller (e.g. settlement, when a work order completes) hands ``platform().split_revenue``
+    documents of priced lines (labour, parts, fees, subsidies) and the partners playing each
+    role. The enterprise starts with every line; steps run by ascending ``order`` (ties by
+    plugin then rule) and answer ``SplitAdjustment`` values: moves of part of a line from one role
+    to another, with the reason and rule. Core checks every move names a line and a party of
+    the document, rounds each share half up once, last, and gives the rounding to the
+    enterprise, so the shares of a line always sum to its amount; every move is a trace line
+    naming plugin and rule. A step that raises fails the split closed, naming the plugin.
+
+    Example::
+
+        def installer_labour(ctx, shares):
+            if "installer" not in ctx.parties:
+                return None
+            moves = tuple(SplitMove(line.key, "installer", line.amount.amount * Decimal("0.7"))
+                          for line in ctx.lines if line.component == "labour")
+            return SplitAdjustment(moves, "工时费的70%归安装服务商") if moves else None
+
+        @hookimpl
+        def register_revenue_split_steps():
+            return [RevenueSplitStep(rule="installer-labour", order=100, apply=installer_labour)]
     """
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.asyncio import AsyncIO
+from jimu_sdk.context import Scope, use_scope
 from jimu_sdk.types import DomainEvent, EventHandler, Job
 
 from jimu.db.engine import is_postgres
@@ -365,6 +366,9 @@ class JobSystem:
             return
         slug = name.split(".", 1)[0]
         try:
+            if not job.transaction:
+                await self.run_outside_transaction(job, slug, tenant_id, args)
+                return
             async with self.kernel.tenant_scope(tenant_id):
                 state = await self.kernel.tenant_state(tenant_id)
                 if slug != CORE_SLUG and slug not in state.enabled:
@@ -377,3 +381,20 @@ class JobSystem:
             await self.kernel.flush_failures()
             raise
 
+    async def run_outside_transaction(self, job: Job, slug: str, tenant_id: int,
+                                      args: dict[str, Any]) -> bool:
+        """A ``Job(transaction=False)``: run with the tenant's scope and no transaction; the
+        job opens its own with ``platform().transaction()``. ``False`` when the tenant has
+        the plugin off (nothing ran)."""
+        from jimu.services.platform import KernelServices
+
+        async with self.kernel.tenant_scope(tenant_id, write=False):
+            state = await self.kernel.tenant_state(tenant_id)
+        if slug != CORE_SLUG and slug not in state.enabled:
+            return False
+        try:
+            with use_scope(Scope(tenant_id=tenant_id, platform=KernelServices(self.kernel))):
+                await await_maybe(job.run(tenant_id=tenant_id, **args))
+        finally:
+            await self.kernel.after_transaction()
+        return True

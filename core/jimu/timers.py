@@ -166,6 +166,16 @@ class Scheduler:
         job = self.kernel.jobs.jobs.get(name)
         slug = name.split(".", 1)[0]
         try:
+            if job is not None and not job.transaction and timer["tenant_id"] is not None:
+                # A job that opens its own transactions (progress as it goes): it runs with
+                # none open, and the timer is marked done after it, in one of its own.
+                ran = await self.kernel.jobs.run_outside_transaction(
+                    job, slug, timer["tenant_id"], timer["args"])
+                async with self.kernel.db.transaction():
+                    await Timer.update({Timer.status: "done" if ran else "cancelled",
+                                        Timer.finished_at: self.kernel.clock.now()}).where(
+                        (Timer.id == timer_id) & (Timer.status == "running"))
+                return
             async with self.kernel.tenant_scope(timer["tenant_id"]):
                 state = (await self.kernel.tenant_state(timer["tenant_id"])
                          if timer["tenant_id"] is not None else None)

@@ -26,6 +26,7 @@ from jimu_sdk.errors import (
 from jimu_sdk.markers import HOOK_NAMESPACE, hookimpl
 from jimu_sdk.tables import TenantScoped, drop_index_sql, unique_index_sql
 from jimu_sdk.types import (
+    ENTERPRISE,
     N_,
     AdminPage,
     Advance,
@@ -56,9 +57,17 @@ from jimu_sdk.types import (
     PriceResult,
     PriceStep,
     PriceTraceLine,
+    RevenueSplitStep,
     RuleConsidered,
     Schedule,
     SendResult,
+    SplitAdjustment,
+    SplitContext,
+    SplitLine,
+    SplitLineResult,
+    SplitMove,
+    SplitResult,
+    SplitTraceLine,
     Stat,
     TagRule,
     Translations,
@@ -69,6 +78,7 @@ from jimu_sdk.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ENTERPRISE",
     "HOOK_NAMESPACE",
     "N_",
     "AdminPage",
@@ -106,10 +116,18 @@ __all__ = [
     "PriceStep",
     "PriceTraceLine",
     "PricingError",
+    "RevenueSplitStep",
     "RuleConsidered",
     "Schedule",
     "Scope",
     "SendResult",
+    "SplitAdjustment",
+    "SplitContext",
+    "SplitLine",
+    "SplitLineResult",
+    "SplitMove",
+    "SplitResult",
+    "SplitTraceLine",
     "Stat",
     "TagRule",
     "TenantScoped",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from jimu_sdk.errors import JimuError
 
 if TYPE_CHECKING:
-    from jimu_sdk.types import PriceContext, PriceResult
+    from jimu_sdk.types import PriceContext, PriceResult, SplitContext, SplitResult
 
 T = TypeVar("T")
 
@@ -82,6 +82,22 @@ class PlatformServices(Protocol):
         in one call so steps load their data once. ``explain=True`` also collects the rules
         considered and passed over. Raises ``PricingError``/``ValidationFailed`` naming the
         line (``lines[3].item``) when one cannot be priced."""
+        ...
+
+    async def split_revenue(self, contexts: Sequence[SplitContext]) -> list[SplitResult]:
+        """Share each document's lines between the enterprise and its partners through this
+        tenant's revenue split steps (``register_revenue_split_steps``), in one call so steps
+        load their data once. Every share is rounded half up to the currency's minor unit and
+        the enterprise keeps the rest, so a line's shares always sum to its amount. Raises
+        ``ValidationFailed`` naming the document and field (``documents[1].parties.installer``)
+        or ``PricingError`` naming the plugin when a step fails (money paths fail closed)."""
+        ...
+
+    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[None]:
+        """``async with platform().transaction():`` — a transaction of this tenant and caller,
+        committed when the block ends (rolled back when it raises). For work running outside
+        one, a job declared with ``Job(transaction=False)``; inside a transaction it joins
+        it. ``write=False`` reads only (on SQLite it then never waits for writers)."""
         ...
 
     async def cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:

@@ -270,6 +270,139 @@ class PriceResult(msgspec.Struct, frozen=True, gc=False):
         return self.total - self.tax if self.tax is not None else self.total
 
 
+# --------------------------------------------------------------------------- revenue split
+
+ENTERPRISE = "enterprise"
+"""The role of the tenant itself in a revenue split: it starts with every line and keeps what
+the split steps do not give away (so it also takes the rounding)."""
+
+
+class SplitLine(msgspec.Struct, frozen=True, gc=False):
+    """One amount of a document to share out: a work order's labour, a part, a call-out fee.
+
+    ``amount`` is what the line is worth, already rounded (a priced line's total); a line of
+    amount zero carries a pure transfer (a subsidy the enterprise pays an installer).
+    ``component`` says what the line is (``labour``, ``parts``, ``fee``, ``subsidy``, ``sale``
+    or a plugin's own word) so that split rules choose lines without knowing their keys;
+    ``cost`` is what the line cost the enterprise, for margins.
+    """
+
+    key: str
+    component: str
+    amount: Money
+    title: str = ""
+    cost: Money | None = None
+    facts: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+
+class SplitContext(msgspec.Struct, frozen=True, gc=False):
+    """A document whose revenue is shared between the enterprise and its partners.
+
+    ``parties`` maps each role other than the enterprise (``dealer``, ``installer``, …) to the
+    partner playing it. Before any step runs, core fills ``facts`` with ``region.code``,
+    ``region.path`` and ``on_date``, and per role ``<role>.id``, ``<role>.kind``,
+    ``<role>.level``, ``<role>.region_code``; facts the caller gives win.
+    """
+
+    tenant_id: int
+    document: str
+    kind: str
+    lines: tuple[SplitLine, ...]
+    parties: Mapping[str, int] = msgspec.field(default_factory=dict)
+    currency: str = "CNY"
+    region_code: str | None = None
+    on_date: dt.date | None = None
+    facts: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+
+class SplitMove(msgspec.Struct, frozen=True, gc=False):
+    """Move ``amount`` of line ``line`` from role ``source`` to role ``to`` (unrounded; a
+    negative amount moves the other way, e.g. a share of a negative correction)."""
+
+    line: str
+    to: str
+    amount: Decimal
+    source: str = ENTERPRISE
+
+
+class SplitAdjustment(msgspec.Struct, frozen=True, gc=False):
+    """What a split step returns when it moves money between parties, and why."""
+
+    moves: tuple[SplitMove, ...]
+    reason: str
+    rule: str = ""
+    facts: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+
+SplitShares = Mapping[str, Mapping[str, Decimal]]
+"""The shares so far: line key → role → amount (unrounded)."""
+
+SplitOutcome = SplitAdjustment | Sequence[SplitAdjustment] | None
+SplitApply = Callable[[SplitContext, SplitShares], SplitOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueSplitStep:
+    """One ordered step of the revenue split fold.
+
+    Give ``apply(context, shares)`` or ``prepare(contexts)`` (async, once per call, returns the
+    ``apply`` to use or ``None`` when it has nothing to do), exactly as a :class:`PriceStep`.
+    ``apply`` answers the moves it makes between parties; core checks that every move names a
+    line and a party of the document, applies it, and rounds once, last.
+    """
+
+    rule: str
+    order: int
+    apply: SplitApply | None = None
+    prepare: Callable[[Sequence[SplitContext]], Awaitable[SplitApply | None]] | None = None
+    title: Localized = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.apply is None) == (self.prepare is None):
+            raise ValueError(f"split step {self.rule!r} needs exactly one of apply or prepare")
+
+
+class SplitTraceLine(msgspec.Struct, frozen=True, gc=False):
+    """One move of a split's explanation: which plugin and rule gave what to whom, and why."""
+
+    plugin: str
+    rule: str
+    reason: str
+    line: str
+    source: str
+    to: str
+    amount: Money
+    facts: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+
+class SplitLineResult(msgspec.Struct, frozen=True, gc=False):
+    """A line with its shares, rounded: the shares always sum to ``amount`` exactly."""
+
+    key: str
+    component: str
+    title: str
+    amount: Money
+    shares: Mapping[str, Money]
+    cost: Money | None = None
+
+
+class SplitResult(msgspec.Struct, frozen=True, gc=False):
+    """A document's split: each line's shares and the moves that made them."""
+
+    document: str
+    lines: tuple[SplitLineResult, ...]
+    trace: tuple[SplitTraceLine, ...]
+    facts: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+    def totals(self) -> dict[str, Money]:
+        """Each role's share of the whole document."""
+        out: dict[str, Money] = {}
+        for line in self.lines:
+            for role, money in line.shares.items():
+                out[role] = out[role] + money if role in out else money
+        return out
+
+
 # --------------------------------------------------------------------------- workflow nodes
 
 
@@ -470,12 +603,20 @@ class EventHandler:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A background job, named ``<slug>.<name>`` on the broker. ``run(tenant_id, **args)``."""
+    """A background job, named ``<slug>.<name>`` on the broker. ``run(tenant_id, **args)``.
+
+    ``run`` runs in one transaction of the tenant. ``transaction=False`` runs it with none
+    open, for long work that reports its progress as it goes: it opens its own with ``async
+    with platform().transaction():``, each committed when its block ends (so what it writes in
+    one is visible to others at once), and can make its result atomic by writing it all in the
+    last one.
+    """
 
     name: str
     run: Callable[..., Awaitable[None] | None]
     max_retries: int = 5
     time_limit_ms: int = 600_000
+    transaction: bool = True
 
 
 @dataclass(frozen=True, slots=True)

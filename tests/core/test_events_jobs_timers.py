@@ -141,6 +141,28 @@ async def test_timer_runs_its_job_when_due_and_only_then(jimu_platform):
             {"status": "done"}]
 
 
+async def test_a_job_without_a_transaction_commits_each_of_its_own(jimu_platform):
+    # Long work reports progress: what one platform().transaction() block wrote stays when a
+    # later step fails, and the timer that ran it records the failure.
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    jimu_platform.clock.freeze(dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC))
+    async with jimu_platform.as_tenant(tenant):
+        from jimu_sdk import platform
+
+        await platform().schedule_at(jimu_platform.clock.now(), "ledger.steps", {},
+                                     key="steps:ok")
+        await platform().schedule_at(jimu_platform.clock.now(), "ledger.steps",
+                                     {"fail_at": 3}, key="steps:fail")
+    await jimu_platform.run_jobs()
+    assert sorted(e["ref"] for e in await entries(jimu_platform, tenant, "step")) == [
+        1, 1, 2, 2, 3]
+    async with jimu_platform.kernel.db.transaction():
+        statuses = {r["key"]: r["status"] for r in await Timer.select(Timer.key, Timer.status)}
+    assert statuses[f"{tenant.id}:steps:ok"] == "done"
+    assert statuses[f"{tenant.id}:steps:fail"] == "pending"  # retried later
+    assert jimu_platform.kernel.failures.counts[(tenant.id, "ledger", "timer:ledger.steps")]
+
+
 async def test_timer_of_a_plugin_turned_off_is_cancelled(jimu_platform):
     tenant = await jimu_platform.make_tenant(plugins=["ledger"])
     admin = await jimu_platform.login(tenant.admin_username)

@@ -10,12 +10,12 @@ from types import SimpleNamespace
 import pytest
 from jimu_sdk import InboundRequest, OutboundMessage, PriceContext
 
-from tests.sample_plugins import catalog, ledger, list_price, volume_discount
+from tests.sample_plugins import catalog, installer_share, ledger, list_price, volume_discount
 
 
 @pytest.fixture
 def jimu_plugins():
-    return [list_price, volume_discount, ledger, catalog]
+    return [list_price, volume_discount, ledger, catalog, installer_share]
 
 
 def contributed(platform, slug, hook):
@@ -178,6 +178,22 @@ async def test_hook_register_price_factor_kinds(jimu_platform):
     assert (slug, offered) == ("catalog", kind)
     params = kind.params(amount=Decimal("3"))
     assert kind.apply(None, Money("10"), params).total == Money("7")
+
+
+async def test_hook_register_revenue_split_steps(jimu_platform):
+    from jimu_sdk import Money, SplitContext, SplitLine, platform
+
+    tenant, admin = await admin_of(jimu_platform, "installer_share")
+    adds = (await admin.get("/api/v1/plugins/installer_share")).json()["adds"]
+    assert adds["revenue_split_steps"] == ["100:installer-labour", "200:dealer-parts"]
+    installer = (await admin.post("/api/v1/partners", json={
+        "code": "INST", "name": "安装服务商", "kind": "installer"})).json()["id"]
+    async with jimu_platform.as_tenant(tenant):
+        [split] = await platform().split_revenue([SplitContext(
+            tenant.id, "work_orders:1", "work_order",
+            (SplitLine("labour", "labour", Money("100.00")),), {"installer": installer})])
+    assert split.lines[0].shares == {"enterprise": Money("30.00"),
+                                     "installer": Money("70.00")}
 
 
 async def test_hook_register_workflow_nodes(jimu_platform):

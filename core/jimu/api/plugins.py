@@ -29,6 +29,7 @@ class Contributions(msgspec.Struct):
     event_handlers: list[str]
     permissions: list[str]
     pricing_steps: list[str]
+    revenue_split_steps: list[str]
     price_factor_kinds: list[str]
     workflow_nodes: list[str]
     channels: list[str]
@@ -103,6 +104,8 @@ def contributions_of(plugin: LoadedPlugin) -> Contributions:
         event_handlers=[f"{h.event_type} → {h.name}" for h in c("register_event_handlers", [])],
         permissions=[p.key for p in c("register_permissions", [])],
         pricing_steps=[f"{s.order}:{s.rule}" for s in c("register_pricing_steps", [])],
+        revenue_split_steps=[f"{s.order}:{s.rule}"
+                             for s in c("register_revenue_split_steps", [])],
         price_factor_kinds=[k.key for k in c("register_price_factor_kinds", [])],
         workflow_nodes=[n.key for n in c("register_workflow_nodes", [])],
         channels=[a.key for a in c("register_channels", [])],

@@ -7,12 +7,13 @@ import inspect
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jimu_sdk.context import current_scope, current_tenant_id
 from jimu_sdk.errors import ValidationFailed
-from jimu_sdk.types import DomainEvent, PriceContext, PriceResult
+from jimu_sdk.types import DomainEvent, PriceContext, PriceResult, SplitContext, SplitResult
 from piccolo.table import Table
 from piccolo.utils.encoding import dump_json
 
@@ -224,6 +225,23 @@ class KernelServices:
         tenant_id = current_tenant_id()
         tenant = self.kernel._tenants.get(tenant_id) or await self.kernel.tenant_state(tenant_id)
         return await price_lines(self.kernel, tenant, contexts, explain=explain)
+
+    async def split_revenue(self, contexts: Sequence[SplitContext]) -> list[SplitResult]:
+        from jimu.services.revenue_split import split_documents
+
+        tenant_id = current_tenant_id()
+        tenant = self.kernel._tenants.get(tenant_id) or await self.kernel.tenant_state(tenant_id)
+        return await split_documents(self.kernel, tenant, contexts)
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[None]:
+        scope = current_scope()
+        assert scope is not None and scope.tenant_id is not None
+        async with self.kernel.tenant_scope(
+                scope.tenant_id, user_id=scope.user_id, role=scope.role,
+                partner_id=scope.partner_id, permissions=scope.permissions, write=write,
+                request_id=scope.request_id):
+            yield
 
     async def cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
         tenant_id = current_tenant_id()

@@ -105,10 +105,10 @@ async def _with_core_facts(kernel: Kernel, tenant: TenantState,
                            ) -> list[PriceContext]:
     partner_ids = {c.partner_id for c in contexts if c.partner_id is not None}
     customer_ids = {c.customer_id for c in contexts if c.customer_id is not None}
-    partners = await _directory_rows(PARTNER_FACTS_CACHE, Partner, (
+    partners = await directory_rows(PARTNER_FACTS_CACHE, Partner, (
         Partner.id, Partner.level, Partner.kind, Partner.region_code, Partner.parent_id),
         partner_ids)
-    customers = await _directory_rows(CUSTOMER_FACTS_CACHE, Customer, (
+    customers = await directory_rows(CUSTOMER_FACTS_CACHE, Customer, (
         Customer.id, Customer.level, Customer.region_code, Customer.partner_id), customer_ids)
     today = kernel.clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
     regions = region_index()
@@ -168,7 +168,7 @@ def _core_facts(context: PriceContext, partners: Mapping[int, Mapping[str, Any]]
     return facts, region
 
 
-async def _directory_rows(cache: str, table: Any, columns: tuple[Any, ...], ids: set[int]
+async def directory_rows(cache: str, table: Any, columns: tuple[Any, ...], ids: set[int]
                           ) -> Mapping[int, Mapping[str, Any]]:
     """The rows of ``ids``, from the rows already read at the directory's current revision
     (``directory.py`` invalidates on every write); only the missing ones are queried."""

@@ -39,6 +39,15 @@ async def tick(tenant_id, ref=0):
     await LedgerEntry.scoped_insert(kind="job", ref=ref)
 
 
+async def steps(tenant_id, fail_at=0):
+    """A ``transaction=False`` job: each step commits on its own; ``fail_at`` raises there."""
+    for step in (1, 2, 3):
+        if step == fail_at:
+            raise RuntimeError(f"step {step} failed")
+        async with platform().transaction():
+            await LedgerEntry.scoped_insert(kind="step", ref=step)
+
+
 async def nightly(tenant_id):
     await LedgerEntry.scoped_insert(kind="nightly", ref=0)
 
@@ -58,7 +67,8 @@ def register_event_handlers():
 
 @hookimpl
 def register_jobs():
-    return [Job(name="tick", run=tick), Job(name="nightly", run=nightly)]
+    return [Job(name="tick", run=tick), Job(name="nightly", run=nightly),
+            Job(name="steps", run=steps, transaction=False)]
 
 
 @hookimpl
