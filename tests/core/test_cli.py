@@ -58,7 +58,7 @@ def migrated_apps(output: str) -> list[str]:
 def test_migrate_creates_and_reverts_everything(env):
     installed = {"jimu_core", "followups", "price_lists", "regional_pricing", "price_tiers",
                  "price_factors", "parts", "projects", "quotations", "work_orders", "sla",
-                 "priority_rules"}
+                 "priority_rules", "settlement"}
     first = migrated_apps(jimu(env, "migrate").stdout)
     assert first[0] == "jimu_core" and set(first) == installed
     assert "reverted" in jimu(env, "migrate", "--backwards", "--yes").stdout

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from jimu_sdk.errors import JimuError
+from jimu_sdk.web import form_data  # noqa: F401 - core's pages import it from here
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
@@ -67,19 +68,6 @@ def safe_next(target: str | None, default: str = "/admin/") -> str:
     return target
 
 
-async def form_data(request: Request) -> dict[str, Any]:
-    """The submitted form as ``{name: value}``; repeated names give lists."""
-    form = await request.form()
-    data: dict[str, Any] = {}
-    for key, value in form.multi_items():
-        if key == "csrf_token":
-            continue
-        if key in data:
-            data[key] = [*data[key], value] if isinstance(data[key], list) else [data[key],
-                                                                                value]
-        else:
-            data[key] = value
-    return data
 
 
 @dataclass

@@ -6,25 +6,16 @@ import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
-from jimu_sdk import PermissionDenied, has_permission, platform
+from jimu_sdk import platform
 from jimu_sdk.params import RecordId, RecordIdFilter, RecordIdParam
+from jimu_sdk.web import needs
 from litestar import MediaType, delete, get, post
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 from litestar.response import Template
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from jimu_followups import services
 from jimu_followups.tables import FollowUp
-
-
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
 
 
 class FollowUpIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,7 +39,7 @@ def out(row: dict[str, Any]) -> FollowUpOut:
     return FollowUpOut(**{k: row[k] for k in FollowUpOut.__struct_fields__})
 
 
-@get("/notes", guards=[needs("followups.read")], summary="Follow-ups, newest first")
+@get("/notes", guards=needs("followups.read"), summary="Follow-ups, newest first")
 async def list_notes(customer_id: RecordIdFilter = None,
                      limit: Annotated[int, Parameter(ge=1, le=200)] = 50
                      ) -> list[FollowUpOut]:
@@ -60,7 +51,7 @@ async def list_notes(customer_id: RecordIdFilter = None,
     return [out(r) for r in rows]
 
 
-@post("/notes", guards=[needs("followups.write")], summary="Log a follow-up")
+@post("/notes", guards=needs("followups.write"), summary="Log a follow-up")
 async def create_note(data: FollowUpIn) -> FollowUpOut:
     row = await services.log_follow_up(customer_id=data.customer_id, body=data.body,
                                        channel=data.channel,
@@ -68,7 +59,7 @@ async def create_note(data: FollowUpIn) -> FollowUpOut:
     return out(row)
 
 
-@delete("/notes/{note_id:int}", guards=[needs("followups.write")],
+@delete("/notes/{note_id:int}", guards=needs("followups.write"),
         status_code=HTTP_204_NO_CONTENT, summary="Delete a follow-up and its reminder")
 async def delete_note(note_id: RecordIdParam) -> None:
     await services.delete_follow_up(note_id)

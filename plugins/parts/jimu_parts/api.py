@@ -7,10 +7,8 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from jimu_sdk import PermissionDenied, has_permission
+from jimu_sdk.web import needs
 from litestar import get, post, put
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 
 from jimu_parts import services
@@ -22,16 +20,8 @@ Note = Annotated[str, msgspec.Meta(max_length=2000)]
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 
 
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
-
-
-READ = [needs("parts.read")]
-WRITE = [needs("parts.write")]
+READ = needs("parts.read")
+WRITE = needs("parts.write")
 
 
 # ----------------------------------------------------------------------------- schemas

@@ -8,10 +8,9 @@ import re
 from typing import Annotated, Any
 
 import msgspec
-from jimu_sdk import N_, JimuError, PermissionDenied, ValidationFailed, has_permission
+from jimu_sdk import N_, JimuError, ValidationFailed, has_permission
+from jimu_sdk.web import needs
 from litestar import Controller, MediaType, Request, delete, get, post, put
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
@@ -20,14 +19,6 @@ from jimu_price_factors import services
 from jimu_price_factors.services import SCOPE_FIELDS, FactorInput
 
 PAGES = "/admin/p/price_factors"
-
-
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
 
 
 Codes = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]],
@@ -104,7 +95,7 @@ def factor_out(row: dict[str, Any], offered: dict[str, Any]) -> FactorOut:
 # ---------------------------------------------------------------------------- API
 
 
-@get("/kinds", guards=[needs("price_factors.read")],
+@get("/kinds", guards=needs("price_factors.read"),
      summary="Price factor kinds offered to the tenant, in pipeline order, with their "
              "parameter schemas")
 async def list_kinds() -> list[KindOut]:
@@ -114,7 +105,7 @@ async def list_kinds() -> list[KindOut]:
             for key, offered in services.offered_kinds().items()]
 
 
-@get("/factors", guards=[needs("price_factors.read")],
+@get("/factors", guards=needs("price_factors.read"),
      summary="Configured price factors, by code")
 async def list_factors(kind: FromQuery[str | None] = None) -> list[FactorOut]:
     offered = services.offered_kinds()
@@ -122,33 +113,33 @@ async def list_factors(kind: FromQuery[str | None] = None) -> list[FactorOut]:
     return [factor_out(r, offered) for r in rows if kind is None or r["kind"] == kind]
 
 
-@get("/factors/{factor_code:str}", guards=[needs("price_factors.read")],
+@get("/factors/{factor_code:str}", guards=needs("price_factors.read"),
      summary="One price factor")
 async def get_factor(factor_code: str) -> FactorOut:
     return factor_out(await services.get_factor(factor_code), services.offered_kinds())
 
 
-@post("/factors", guards=[needs("price_factors.write")],
+@post("/factors", guards=needs("price_factors.write"),
       summary="Create a price factor (params validated by its kind)")
 async def create_factor(data: JSONBody[FactorIn]) -> FactorOut:
     row = await services.create_factor(data.code, data.as_input())
     return factor_out(row, services.offered_kinds())
 
 
-@put("/factors/{factor_code:str}", guards=[needs("price_factors.write")],
+@put("/factors/{factor_code:str}", guards=needs("price_factors.write"),
      summary="Replace a price factor's settings (its code stays)")
 async def update_factor(factor_code: str, data: JSONBody[FactorBody]) -> FactorOut:
     row = await services.update_factor(factor_code, data.as_input())
     return factor_out(row, services.offered_kinds())
 
 
-@post("/factors/{factor_code:str}/toggle", guards=[needs("price_factors.write")],
+@post("/factors/{factor_code:str}/toggle", guards=needs("price_factors.write"),
       status_code=HTTP_200_OK, summary="Switch a price factor on or off")
 async def toggle_factor(factor_code: str) -> FactorOut:
     return factor_out(await services.toggle_factor(factor_code), services.offered_kinds())
 
 
-@delete("/factors/{factor_code:str}", guards=[needs("price_factors.write")],
+@delete("/factors/{factor_code:str}", guards=needs("price_factors.write"),
         status_code=HTTP_204_NO_CONTENT, summary="Delete a price factor")
 async def delete_factor(factor_code: str) -> None:
     await services.delete_factor(factor_code)
@@ -380,7 +371,7 @@ class FactorPages(Controller):
         return _form_page(kind=key, offered=offered, values=_defaults(key, fields))
 
     @post("/new", media_type=MediaType.HTML,
-          guards=[needs("price_factors.write")])
+          guards=needs("price_factors.write"))
     async def create_page(self, request: Request) -> Template | Redirect:
         offered = services.offered_kinds()
         form = await _form(request)
@@ -405,7 +396,7 @@ class FactorPages(Controller):
                           factor=row)
 
     @post("/factors/{factor_code:str}", media_type=MediaType.HTML,
-          guards=[needs("price_factors.write")])
+          guards=needs("price_factors.write"))
     async def update_page(self, factor_code: str, request: Request) -> Template | Redirect:
         offered = services.offered_kinds()
         row = await services.get_factor(factor_code)
@@ -423,13 +414,13 @@ class FactorPages(Controller):
         return Redirect(f"{PAGES}/?saved={factor_code}", status_code=303)
 
     @post("/factors/{factor_code:str}/toggle", media_type=MediaType.HTML,
-          guards=[needs("price_factors.write")])
+          guards=needs("price_factors.write"))
     async def toggle_page(self, factor_code: str) -> Redirect:
         await services.toggle_factor(factor_code)
         return Redirect(f"{PAGES}/?saved={factor_code}#factor-{factor_code}", status_code=303)
 
     @post("/factors/{factor_code:str}/delete", media_type=MediaType.HTML,
-          guards=[needs("price_factors.write")])
+          guards=needs("price_factors.write"))
     async def delete_page(self, factor_code: str) -> Redirect:
         await services.delete_factor(factor_code)
         return Redirect(f"{PAGES}/", status_code=303)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from jimu_sdk import N_, PermissionDenied, ValidationFailed, has_permission
+from jimu_sdk import N_, ValidationFailed
 from jimu_sdk.params import RecordIdParam
+from jimu_sdk.web import needs
 from litestar import Request, delete, get, post, put
-from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
@@ -32,16 +31,8 @@ PerPage = Annotated[int, Parameter(ge=1, le=200)]
 Text = Annotated[str, Parameter(max_length=200)]
 
 
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
-
-
-READ = [needs("price_lists.read")]
-WRITE = [needs("price_lists.write")]
+READ = needs("price_lists.read")
+WRITE = needs("price_lists.write")
 
 
 class ItemPage(msgspec.Struct):

@@ -19,24 +19,14 @@ from jimu_sdk import (
     platform,
 )
 from jimu_sdk.params import RecordId, RecordIdFilter, RecordIdParam
+from jimu_sdk.web import needs
 from litestar import MediaType, Request, delete, get, post, put
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody, Parameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from jimu_price_tiers import services
 from jimu_price_tiers.services import EvaluationSummary, RuleSetIn, VolumeLine
-
-
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
-
 
 READ, WRITE = needs("price_tiers.read"), needs("price_tiers.write")
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -174,30 +164,30 @@ def _volume_out(row: dict[str, Any]) -> VolumeOut:
 # ----------------------------------------------------------------------------- tiers
 
 
-@get("/tiers", guards=[READ], summary="Tiers, best first")
+@get("/tiers", guards=READ, summary="Tiers, best first")
 async def list_tiers() -> list[TierOut]:
     return [_out(TierOut, t) for t in await services.list_tiers()]
 
 
-@post("/tiers", guards=[WRITE], summary="Create a tier")
+@post("/tiers", guards=WRITE, summary="Create a tier")
 async def create_tier(data: JSONBody[TierIn]) -> TierOut:
     return _out(TierOut, await services.create_tier(code=data.code, name=data.name,
                                                     rank=data.rank,
                                                     description=data.description))
 
 
-@get("/tiers/{tier_code:str}", guards=[READ], summary="One tier")
+@get("/tiers/{tier_code:str}", guards=READ, summary="One tier")
 async def get_tier(tier_code: str) -> TierOut:
     return _out(TierOut, await services.get_tier(tier_code))
 
 
-@put("/tiers/{tier_code:str}", guards=[WRITE], summary="Change a tier's name, rank, description")
+@put("/tiers/{tier_code:str}", guards=WRITE, summary="Change a tier's name, rank, description")
 async def update_tier(tier_code: str, data: JSONBody[TierUpdate]) -> TierOut:
     return _out(TierOut, await services.update_tier(tier_code, name=data.name, rank=data.rank,
                                                     description=data.description))
 
 
-@delete("/tiers/{tier_code:str}", guards=[WRITE], status_code=HTTP_204_NO_CONTENT,
+@delete("/tiers/{tier_code:str}", guards=WRITE, status_code=HTTP_204_NO_CONTENT,
         summary="Delete a tier no rule set or partner uses")
 async def delete_tier(tier_code: str) -> None:
     await services.delete_tier(tier_code)
@@ -214,30 +204,30 @@ def _rule_set_in(code: str, data: RuleSetBody) -> RuleSetIn:
                      enabled=data.enabled)
 
 
-@get("/rule-sets", guards=[READ], summary="Rule sets, highest priority first")
+@get("/rule-sets", guards=READ, summary="Rule sets, highest priority first")
 async def list_rule_sets() -> list[RuleSetOut]:
     return [_out(RuleSetOut, r) for r in await services.list_rule_sets()]
 
 
-@post("/rule-sets", guards=[WRITE], summary="Create a rule set (checked for gaps and clashes)")
+@post("/rule-sets", guards=WRITE, summary="Create a rule set (checked for gaps and clashes)")
 async def create_rule_set(data: JSONBody[RuleSetCreate]) -> RuleSetOut:
     if not data.code:
         raise ValidationFailed(N_("give the rule set a code"), field="code")
     return _out(RuleSetOut, await services.create_rule_set(_rule_set_in(data.code, data)))
 
 
-@get("/rule-sets/{rule_set_code:str}", guards=[READ], summary="One rule set")
+@get("/rule-sets/{rule_set_code:str}", guards=READ, summary="One rule set")
 async def get_rule_set(rule_set_code: str) -> RuleSetOut:
     return _out(RuleSetOut, await services.get_rule_set(rule_set_code))
 
 
-@put("/rule-sets/{rule_set_code:str}", guards=[WRITE], summary="Replace a rule set")
+@put("/rule-sets/{rule_set_code:str}", guards=WRITE, summary="Replace a rule set")
 async def update_rule_set(rule_set_code: str, data: JSONBody[RuleSetBody]) -> RuleSetOut:
     return _out(RuleSetOut, await services.update_rule_set(
         rule_set_code, _rule_set_in(rule_set_code, data)))
 
 
-@delete("/rule-sets/{rule_set_code:str}", guards=[WRITE], status_code=HTTP_204_NO_CONTENT,
+@delete("/rule-sets/{rule_set_code:str}", guards=WRITE, status_code=HTTP_204_NO_CONTENT,
         summary="Delete a rule set (assignments stay until the next evaluation)")
 async def delete_rule_set(rule_set_code: str) -> None:
     await services.delete_rule_set(rule_set_code)
@@ -246,20 +236,20 @@ async def delete_rule_set(rule_set_code: str) -> None:
 # ----------------------------------------------------------------------------- assignments
 
 
-@get("/assignments", guards=[READ], summary="Current tier of every partner that has one")
+@get("/assignments", guards=READ, summary="Current tier of every partner that has one")
 async def list_assignments(tier: Annotated[str | None, Parameter(max_length=16)] = None
                            ) -> list[AssignmentOut]:
     return [_out(AssignmentOut, a) for a in await services.current_assignments(tier)]
 
 
-@post("/assignments", guards=[WRITE], summary="Assign a tier by hand (locked: kept until "
+@post("/assignments", guards=WRITE, summary="Assign a tier by hand (locked: kept until "
                                                 "unlocked)")
 async def assign(data: JSONBody[ManualAssignIn]) -> AssignmentOut:
     return _out(AssignmentOut, await services.assign_manually(
         partner_id=data.partner_id, tier=data.tier, note=data.note, locked=data.locked))
 
 
-@post("/partners/{partner_id:int}/unlock", guards=[WRITE], status_code=HTTP_200_OK,
+@post("/partners/{partner_id:int}/unlock", guards=WRITE, status_code=HTTP_200_OK,
       summary="Unlock a manual tier and re-evaluate the partner")
 async def unlock(partner_id: RecordIdParam) -> EvaluationSummary:
     return await services.unlock(partner_id)
@@ -281,12 +271,12 @@ async def _partner_tier(partner_id: int) -> PartnerTierOut:
                           locked=bool(current and current["locked"]))
 
 
-@get("/partners/{partner_id:int}/tier", guards=[READ], summary="A partner's tier and why")
+@get("/partners/{partner_id:int}/tier", guards=READ, summary="A partner's tier and why")
 async def partner_tier(partner_id: RecordIdParam) -> PartnerTierOut:
     return await _partner_tier(partner_id)
 
 
-@get("/partners/{partner_id:int}/history", guards=[READ],
+@get("/partners/{partner_id:int}/history", guards=READ,
      summary="A partner's tiers over time, newest first")
 async def partner_history(partner_id: RecordIdParam) -> list[AssignmentOut]:
     await platform().get_partner(partner_id)
@@ -301,7 +291,7 @@ async def my_tier() -> PartnerTierOut:
     return await _partner_tier(scope.partner_id)
 
 
-@post("/evaluate", guards=[WRITE], status_code=HTTP_200_OK,
+@post("/evaluate", guards=WRITE, status_code=HTTP_200_OK,
       summary="Re-evaluate every partner's tier, or one partner's")
 async def evaluate(partner_id: RecordIdFilter = None) -> EvaluationSummary:
     if partner_id is not None:
@@ -313,7 +303,7 @@ async def evaluate(partner_id: RecordIdFilter = None) -> EvaluationSummary:
 # ----------------------------------------------------------------------------- volumes
 
 
-@post("/volumes", guards=[WRITE], status_code=HTTP_200_OK,
+@post("/volumes", guards=WRITE, status_code=HTTP_200_OK,
       summary="Record completed-order lines (e.g. from an ERP); repeats are skipped")
 async def record_volumes(data: JSONBody[VolumesIn]) -> VolumesOut:
     lines = [VolumeLine(partner_id=line.partner_id, order_ref=line.order_ref,
@@ -325,7 +315,7 @@ async def record_volumes(data: JSONBody[VolumesIn]) -> VolumesOut:
     return VolumesOut(recorded=recorded, skipped=skipped, evaluation=summary)
 
 
-@get("/volumes", guards=[READ], summary="A partner's completed-order lines, newest first")
+@get("/volumes", guards=READ, summary="A partner's completed-order lines, newest first")
 async def list_volumes(partner_id: Annotated[int, Parameter(ge=1, le=2**31 - 1)],
                        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100
                        ) -> list[VolumeOut]:

@@ -6,25 +6,15 @@ import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
-from jimu_sdk import PermissionDenied, has_permission
 from jimu_sdk.params import RecordIdParam
+from jimu_sdk.web import needs
 from litestar import delete, get, post, put
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from jimu_priority_rules import services
 
 Names = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]],
                   msgspec.Meta(max_length=20)]
-
-
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
 
 
 class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -78,35 +68,35 @@ def out(row: dict[str, Any]) -> RuleOut:
     return RuleOut(**{k: row[k] for k in RuleOut.__struct_fields__})
 
 
-@get("/rules", guards=[needs("priority_rules.read")], summary="Priority rules, in order")
+@get("/rules", guards=needs("priority_rules.read"), summary="Priority rules, in order")
 async def list_rules() -> list[RuleOut]:
     return [out(r) for r in await services.list_rules()]
 
 
-@post("/rules", guards=[needs("priority_rules.write")], summary="Add a priority rule")
+@post("/rules", guards=needs("priority_rules.write"), summary="Add a priority rule")
 async def create_rule(data: RuleIn) -> RuleOut:
     return out(await services.create_rule(msgspec.structs.asdict(data)))
 
 
-@get("/rules/{priority_rule_id:int}", guards=[needs("priority_rules.read")], summary="One rule")
+@get("/rules/{priority_rule_id:int}", guards=needs("priority_rules.read"), summary="One rule")
 async def get_rule(priority_rule_id: RecordIdParam) -> RuleOut:
     return out(await services.get_rule(priority_rule_id))
 
 
-@put("/rules/{priority_rule_id:int}", guards=[needs("priority_rules.write")],
+@put("/rules/{priority_rule_id:int}", guards=needs("priority_rules.write"),
      summary="Change a rule")
 async def update_rule(priority_rule_id: RecordIdParam, data: RulePatch) -> RuleOut:
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
     return out(await services.update_rule(priority_rule_id, changes))
 
 
-@delete("/rules/{priority_rule_id:int}", guards=[needs("priority_rules.write")],
+@delete("/rules/{priority_rule_id:int}", guards=needs("priority_rules.write"),
         status_code=HTTP_204_NO_CONTENT, summary="Delete a rule")
 async def delete_rule(priority_rule_id: RecordIdParam) -> None:
     await services.delete_rule(priority_rule_id)
 
 
-@post("/try", guards=[needs("priority_rules.read")], status_code=200,
+@post("/try", guards=needs("priority_rules.read"), status_code=200,
       summary="Which rules (or the condition given) hold for a sample work order")
 async def try_rules(data: TryIn) -> dict[str, Any]:
     sample = msgspec.structs.asdict(data)

@@ -7,11 +7,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from jimu_sdk import PermissionDenied, has_permission
 from jimu_sdk.params import RecordId, RecordIdParam
+from jimu_sdk.web import needs
 from litestar import delete, get, post, put
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -22,16 +20,8 @@ Texts = Annotated[list[Annotated[str, msgspec.Meta(max_length=2000)]],
                   msgspec.Meta(max_length=100)]
 
 
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
-
-
-READ = [needs("projects.read")]
-WRITE = [needs("projects.write")]
+READ = needs("projects.read")
+WRITE = needs("projects.write")
 
 
 class ComponentBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -9,13 +9,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
-from jimu_sdk import N_, NotFound, PermissionDenied, ValidationFailed, has_permission
+from jimu_sdk import N_, NotFound, ValidationFailed
 from jimu_sdk.params import MAX_RECORD_ID, RecordId, RecordIdFilter, RecordIdParam
+from jimu_sdk.web import needs
 from litestar import Request, Response, get, post, put
-from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -24,16 +23,8 @@ from jimu_quotations import documents, services
 T = TypeVar("T")
 
 
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
-
-
-READ = [needs("quotations.read")]
-WRITE = [needs("quotations.write")]
+READ = needs("quotations.read")
+WRITE = needs("quotations.write")
 Page = Annotated[int, Parameter(ge=1, le=100_000)]
 PerPage = Annotated[int, Parameter(ge=1, le=200)]
 
@@ -396,7 +387,7 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-@post("/orders/import", guards=[needs("quotations.import")], status_code=HTTP_200_OK,
+@post("/orders/import", guards=needs("quotations.import"), status_code=HTTP_200_OK,
       summary="Import orders from CSV/XLSX (order_ref, partner_code, region_code, sku, "
               "quantity[, date]); dry_run reports every bad row and writes nothing")
 async def import_orders(

@@ -29,6 +29,7 @@ from jimu_sdk import (
     emit,
     platform,
 )
+from jimu_sdk.web import partner_scope
 
 from jimu_quotations import catalog
 from jimu_quotations.tables import Order, OrderLine, Quotation, QuotationLine
@@ -270,18 +271,8 @@ async def preview(header: Header, lines: Sequence[LineIn]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- visibility
 
 
-def _partner_scope() -> int | None:
-    """The caller's partner id when it is a partner user (sees only its own documents)."""
-    scope = current_scope()
-    if scope is None:
-        return None
-    if scope.partner_id is not None:
-        return scope.partner_id
-    return -1 if scope.role == "partner" else None
-
-
 async def _visible(table: Any, query: Any) -> Any:
-    partner_id = _partner_scope()
+    partner_id = partner_scope()
     if partner_id is None:
         return query
     condition = table.partner_id == partner_id

@@ -8,11 +8,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from jimu_sdk import PermissionDenied, has_permission
 from jimu_sdk.params import MAX_RECORD_ID, RecordId
+from jimu_sdk.web import needs
 from litestar import delete, get, post, put
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -23,16 +21,6 @@ PerPage = Annotated[int, Parameter(ge=1, le=500)]
 IdParam = Annotated[int, Parameter(ge=1, le=MAX_RECORD_ID)]
 Text100 = Annotated[str, msgspec.Meta(max_length=100)]
 Coordinate = Annotated[list[Decimal], msgspec.Meta(min_length=2, max_length=2)]
-
-
-def needs(permission: str):
-    """Guard: the caller's role holds ``permission``."""
-
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
 
 
 READ, WRITE = needs("regional_pricing.read"), needs("regional_pricing.write")
@@ -90,29 +78,29 @@ def _zone_fields(data: ZoneUpdate) -> dict[str, Any]:
             "polygon": [(p[0], p[1]) for p in data.polygon], "description": data.description}
 
 
-@get("/zones", guards=[READ], summary="Zones (sales regions and geofences), by code")
+@get("/zones", guards=READ, summary="Zones (sales regions and geofences), by code")
 async def list_zones(page: FromQuery[Page] = 1, per_page: FromQuery[PerPage] = 100
                      ) -> ZoneList:
     rows = [zone_out(r) for r in await services.list_zones()]
     return ZoneList(**envelope(rows, page, per_page))
 
 
-@get("/zones/{zone_id:int}", guards=[READ], summary="One zone")
+@get("/zones/{zone_id:int}", guards=READ, summary="One zone")
 async def get_zone(zone_id: IdParam) -> ZoneOut:
     return zone_out(await services.get_zone(zone_id))
 
 
-@post("/zones", guards=[WRITE], summary="Create a zone")
+@post("/zones", guards=WRITE, summary="Create a zone")
 async def create_zone(data: JSONBody[ZoneIn]) -> ZoneOut:
     return zone_out(await services.create_zone(code=data.code, **_zone_fields(data)))
 
 
-@put("/zones/{zone_id:int}", guards=[WRITE], summary="Change a zone (its code stays)")
+@put("/zones/{zone_id:int}", guards=WRITE, summary="Change a zone (its code stays)")
 async def update_zone(zone_id: IdParam, data: JSONBody[ZoneUpdate]) -> ZoneOut:
     return zone_out(await services.update_zone(zone_id, **_zone_fields(data)))
 
 
-@delete("/zones/{zone_id:int}", guards=[WRITE], status_code=HTTP_204_NO_CONTENT,
+@delete("/zones/{zone_id:int}", guards=WRITE, status_code=HTTP_204_NO_CONTENT,
         summary="Delete a zone without price parameters")
 async def delete_zone(zone_id: IdParam) -> None:
     await services.delete_zone(zone_id)
@@ -160,7 +148,7 @@ def _parameter_fields(data: ParameterIn) -> dict[str, Any]:
     return {f: getattr(data, f) for f in ParameterIn.__struct_fields__}
 
 
-@get("/parameters", guards=[READ], summary="Price parameters, by target")
+@get("/parameters", guards=READ, summary="Price parameters, by target")
 async def list_parameters(target: FromQuery[Annotated[str | None, Parameter(max_length=32)]]
                           = None, page: FromQuery[Page] = 1,
                           per_page: FromQuery[PerPage] = 100) -> ParameterList:
@@ -168,24 +156,24 @@ async def list_parameters(target: FromQuery[Annotated[str | None, Parameter(max_
     return ParameterList(**envelope(rows, page, per_page))
 
 
-@get("/parameters/{parameter_id:int}", guards=[READ], summary="One price parameter")
+@get("/parameters/{parameter_id:int}", guards=READ, summary="One price parameter")
 async def get_parameter(parameter_id: IdParam) -> ParameterOut:
     return parameter_out(await services.get_parameter(parameter_id))
 
 
-@post("/parameters", guards=[WRITE], summary="Set price parameters for a region or zone")
+@post("/parameters", guards=WRITE, summary="Set price parameters for a region or zone")
 async def create_parameter(data: JSONBody[ParameterIn]) -> ParameterOut:
     return parameter_out(await services.create_parameter(**_parameter_fields(data)))
 
 
-@put("/parameters/{parameter_id:int}", guards=[WRITE], summary="Change price parameters")
+@put("/parameters/{parameter_id:int}", guards=WRITE, summary="Change price parameters")
 async def update_parameter(parameter_id: IdParam, data: JSONBody[ParameterIn]
                            ) -> ParameterOut:
     return parameter_out(await services.update_parameter(parameter_id,
                                                          **_parameter_fields(data)))
 
 
-@delete("/parameters/{parameter_id:int}", guards=[WRITE], status_code=HTTP_204_NO_CONTENT,
+@delete("/parameters/{parameter_id:int}", guards=WRITE, status_code=HTTP_204_NO_CONTENT,
         summary="Delete price parameters (the target then inherits)")
 async def delete_parameter(parameter_id: IdParam) -> None:
     await services.delete_parameter(parameter_id)
@@ -225,25 +213,25 @@ def location_out(row: dict[str, Any]) -> StoreLocationOut:
     return StoreLocationOut(**values)
 
 
-@get("/store-locations", guards=[READ], summary="Store locations of partners, for geofences")
+@get("/store-locations", guards=READ, summary="Store locations of partners, for geofences")
 async def list_store_locations(page: FromQuery[Page] = 1, per_page: FromQuery[PerPage] = 100
                                ) -> StoreLocationList:
     rows = [location_out(r) for r in await services.list_store_locations()]
     return StoreLocationList(**envelope(rows, page, per_page))
 
 
-@get("/store-locations/{location_id:int}", guards=[READ], summary="One store location")
+@get("/store-locations/{location_id:int}", guards=READ, summary="One store location")
 async def get_store_location(location_id: IdParam) -> StoreLocationOut:
     return location_out(await services.get_store_location(location_id))
 
 
-@post("/store-locations", guards=[WRITE], summary="Set a partner's location")
+@post("/store-locations", guards=WRITE, summary="Set a partner's location")
 async def create_store_location(data: JSONBody[StoreLocationIn]) -> StoreLocationOut:
     return location_out(await services.set_store_location(
         partner_id=data.partner_id, lng=data.lng, lat=data.lat, note=data.note))
 
 
-@put("/store-locations/{location_id:int}", guards=[WRITE], summary="Move a store location")
+@put("/store-locations/{location_id:int}", guards=WRITE, summary="Move a store location")
 async def update_store_location(location_id: IdParam, data: JSONBody[StoreLocationIn]
                                 ) -> StoreLocationOut:
     return location_out(await services.set_store_location(
@@ -251,7 +239,7 @@ async def update_store_location(location_id: IdParam, data: JSONBody[StoreLocati
         location_id=location_id))
 
 
-@delete("/store-locations/{location_id:int}", guards=[WRITE], status_code=HTTP_204_NO_CONTENT,
+@delete("/store-locations/{location_id:int}", guards=WRITE, status_code=HTTP_204_NO_CONTENT,
         summary="Delete a store location")
 async def delete_store_location(location_id: IdParam) -> None:
     await services.delete_store_location(location_id)
@@ -289,7 +277,7 @@ class EffectiveOut(msgspec.Struct):
     chain: list[ChainEntry]
 
 
-@get("/effective", guards=[READ],
+@get("/effective", guards=READ,
      summary="The parameters pricing would use for a region, location or partner, and where "
              "each comes from")
 async def effective(

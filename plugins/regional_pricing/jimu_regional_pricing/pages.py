@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from jimu_sdk import N_, JimuError, ValidationFailed, has_permission, platform
+from jimu_sdk.web import needs
 from litestar import Controller, MediaType, Request, get, post
 from litestar.response import Redirect, Template
 
 from jimu_regional_pricing import services
-from jimu_regional_pricing.api import needs
 from jimu_regional_pricing.geometry import Point
 
 BASE = "/admin/p/regional_pricing"
@@ -126,11 +126,11 @@ class RegionalPricingPages(Controller):
             "form": form, "zone": zone, "preview": preview,
             "can_write": has_permission("regional_pricing.write")})
 
-    @get("/zones/new", media_type=MediaType.HTML, guards=[WRITE])
+    @get("/zones/new", media_type=MediaType.HTML, guards=WRITE)
     async def new_zone(self) -> Template:
         return await self._zone_form(Form({"kind": "group"}), None)
 
-    @post("/zones/new", media_type=MediaType.HTML, guards=[WRITE])
+    @post("/zones/new", media_type=MediaType.HTML, guards=WRITE)
     async def create_zone(self, request: Request) -> Template | Redirect:
         values = await form_values(request)
         try:
@@ -150,7 +150,7 @@ class RegionalPricingPages(Controller):
         zone = await services.get_zone(zone_id)
         return await self._zone_form(Form(zone_values(zone)), zone)
 
-    @post("/zones/{zone_id:int}", media_type=MediaType.HTML, guards=[WRITE])
+    @post("/zones/{zone_id:int}", media_type=MediaType.HTML, guards=WRITE)
     async def update_zone(self, request: Request, zone_id: int) -> Template | Redirect:
         zone = await services.get_zone(zone_id)
         values = await form_values(request)
@@ -166,7 +166,7 @@ class RegionalPricingPages(Controller):
                                          zone, exc.status_code)
         return saved("/")
 
-    @post("/zones/{zone_id:int}/delete", media_type=MediaType.HTML, guards=[WRITE])
+    @post("/zones/{zone_id:int}/delete", media_type=MediaType.HTML, guards=WRITE)
     async def delete_zone(self, zone_id: int) -> Template | Redirect:
         zone = await services.get_zone(zone_id)
         try:
@@ -205,12 +205,12 @@ class RegionalPricingPages(Controller):
                 "valid_to": optional_date(values, "valid_to"),
                 "note": values.get("note", "")}
 
-    @get("/parameters/new", media_type=MediaType.HTML, guards=[WRITE])
+    @get("/parameters/new", media_type=MediaType.HTML, guards=WRITE)
     async def new_parameter(self, request: Request) -> Template:
         return await self._parameter_form(
             Form({"target": request.query_params.get("target", ""), "currency": "CNY"}), None)
 
-    @post("/parameters/new", media_type=MediaType.HTML, guards=[WRITE])
+    @post("/parameters/new", media_type=MediaType.HTML, guards=WRITE)
     async def create_parameter(self, request: Request) -> Template | Redirect:
         values = await form_values(request)
         try:
@@ -227,7 +227,7 @@ class RegionalPricingPages(Controller):
                             "valid_from", "valid_to", "note")}
         return await self._parameter_form(Form(values), row)
 
-    @post("/parameters/{parameter_id:int}", media_type=MediaType.HTML, guards=[WRITE])
+    @post("/parameters/{parameter_id:int}", media_type=MediaType.HTML, guards=WRITE)
     async def update_parameter(self, request: Request, parameter_id: int
                                ) -> Template | Redirect:
         row = await services.get_parameter(parameter_id)
@@ -238,7 +238,7 @@ class RegionalPricingPages(Controller):
             return await self._parameter_form(Form.failed(values, exc), row, exc.status_code)
         return saved("/")
 
-    @post("/parameters/{parameter_id:int}/delete", media_type=MediaType.HTML, guards=[WRITE])
+    @post("/parameters/{parameter_id:int}/delete", media_type=MediaType.HTML, guards=WRITE)
     async def delete_parameter(self, parameter_id: int) -> Redirect:
         await services.delete_parameter(parameter_id)
         return saved("/")
@@ -256,7 +256,7 @@ class RegionalPricingPages(Controller):
     async def locations(self, request: Request) -> Template:
         return await self._locations(Form(), saved_flag=request.query_params.get("saved") == "1")
 
-    @post("/locations", media_type=MediaType.HTML, guards=[WRITE])
+    @post("/locations", media_type=MediaType.HTML, guards=WRITE)
     async def save_location(self, request: Request) -> Template | Redirect:
         values = await form_values(request)
         try:
@@ -276,7 +276,7 @@ class RegionalPricingPages(Controller):
             return await self._locations(Form.failed(values, exc), exc.status_code)
         return saved("/locations")
 
-    @post("/locations/{location_id:int}/delete", media_type=MediaType.HTML, guards=[WRITE])
+    @post("/locations/{location_id:int}/delete", media_type=MediaType.HTML, guards=WRITE)
     async def delete_location(self, location_id: int) -> Redirect:
         await services.delete_store_location(location_id)
         return saved("/locations")

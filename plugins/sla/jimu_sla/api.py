@@ -6,11 +6,10 @@ import datetime as dt
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
-from jimu_sdk import PermissionDenied, has_permission, platform
+from jimu_sdk import platform
 from jimu_sdk.params import RecordId, RecordIdParam
+from jimu_sdk.web import needs
 from litestar import delete, get, post, put
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
@@ -19,15 +18,7 @@ from jimu_sla import holidays, reports, services
 T = TypeVar("T")
 
 
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
-
-
-READ, ADMIN = [needs("sla.read")], [needs("sla.admin")]
+READ, ADMIN = needs("sla.read"), needs("sla.admin")
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 Short = Annotated[str, msgspec.Meta(max_length=64)]

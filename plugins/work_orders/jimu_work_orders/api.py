@@ -9,12 +9,11 @@ from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import quote
 
 import msgspec
-from jimu_sdk import N_, PermissionDenied, ValidationFailed, has_permission
+from jimu_sdk import N_, ValidationFailed
 from jimu_sdk.params import RecordId, RecordIdFilter, RecordIdParam
+from jimu_sdk.web import needs
 from litestar import Request, Response, delete, get, patch, post, put
-from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
-from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -25,18 +24,10 @@ from jimu_work_orders import settings as config
 T = TypeVar("T")
 
 
-def needs(permission: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not has_permission(permission):
-            raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
-
-
-READ = [needs("work_orders.read")]
-WRITE = [needs("work_orders.write")]
-ACT = [needs("work_orders.act")]
-ADMIN = [needs("work_orders.admin")]
+READ = needs("work_orders.read")
+WRITE = needs("work_orders.write")
+ACT = needs("work_orders.act")
+ADMIN = needs("work_orders.admin")
 Page = Annotated[int, QueryParameter(ge=1, le=100_000)]
 PerPage = Annotated[int, QueryParameter(ge=1, le=200)]
 Text = Annotated[str | None, QueryParameter(max_length=200)]

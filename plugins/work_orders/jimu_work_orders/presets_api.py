@@ -7,22 +7,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from jimu_sdk import PermissionDenied, has_permission
+from jimu_sdk.web import needs
 from litestar import Controller, get, post
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.status_codes import HTTP_201_CREATED
 
 from jimu_work_orders import presets
-
-
-def needs(*permissions: str):
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        for permission in permissions:
-            if not has_permission(permission):
-                raise PermissionDenied(f"you need the permission {permission!r}")
-
-    return guard
 
 
 class PresetStepOut(msgspec.Struct):
@@ -72,13 +61,13 @@ class InstalledOut(msgspec.Struct):
 class PresetsController(Controller):
     path = "/presets"
 
-    @get("/", guards=[needs("work_orders.read")],
+    @get("/", guards=needs("work_orders.read"),
          summary="The preset flows: steps, forms' node count, SLA, and whether installed")
     async def list_presets(self) -> list[PresetOut]:
         return [msgspec.convert(p, PresetOut) for p in await presets.list_presets()]
 
     @post("/{preset_code:str}/install", status_code=HTTP_201_CREATED,
-          guards=[needs("work_orders.admin", "flows.write")],
+          guards=needs("work_orders.admin", "flows.write"),
           summary="Install a preset flow (published; adapt it in the flow designer), or a copy "
                   "under another code; adds its work order type when missing. 409 when the "
                   "code is taken")

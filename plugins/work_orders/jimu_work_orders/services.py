@@ -31,6 +31,7 @@ from jimu_sdk import (
     localized,
     platform,
 )
+from jimu_sdk.web import partner_scope
 
 from jimu_work_orders import presets, runs
 from jimu_work_orders import settings as config
@@ -145,19 +146,9 @@ def _jsonable(value: Any) -> Any:
 # ----------------------------------------------------------------------------- visibility
 
 
-def _partner_scope() -> int | None:
-    """The caller's partner id when it is a partner user (sees only its own work orders)."""
-    scope = current_scope()
-    if scope is None:
-        return None
-    if scope.partner_id is not None:
-        return scope.partner_id
-    return -1 if scope.role == "partner" else None
-
-
 async def _visibility() -> Any:
     """A condition limiting work orders to what the caller may see, or ``None``."""
-    partner_id = _partner_scope()
+    partner_id = partner_scope()
     if partner_id is None:
         return None
     condition: Any = WorkOrder.partner_id == partner_id
@@ -364,7 +355,7 @@ async def create_work_order(*, title: str, type: str, priority: str | None = "no
     kind = check_type(type)
     title = check_title(title)
     priority = check_priority(priority)
-    own_partner = _partner_scope()
+    own_partner = partner_scope()
     if own_partner is not None:  # a partner user files work orders for its own organisation
         partner_id = own_partner if own_partner > 0 else partner_id
     customer = await check_customer(customer_id)
