@@ -416,12 +416,20 @@ def demo(password: Annotated[str | None, typer.Option(
             def step(label: str) -> None:
                 progress.update(task, description=label)
 
-            return await ensure_demo(kernel, secret, progress=step)
+            logins = await ensure_demo(kernel, secret, progress=step)
+            # What the sample data set off (orders and work orders booked, a settlement
+            # run) is done before the demo is called ready.
+            step("processing the demo's events and jobs")
+            try:
+                await kernel.jobs.drain()
+            finally:
+                await kernel.jobs.stop()
+            return logins
 
     logins = _run(work)
     console.print("[bold green]Demo ready.[/] Sign in at http://127.0.0.1:8000")
     for role, username in logins.items():
-        console.print(f"  {role:>18}: [bold]{username}[/] / [bold]{secret}[/]")
+        console.print(f"  {role:>19}: [bold]{username}[/] / [bold]{secret}[/]")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ LOGINS = {
     "tenant admin": "demo-admin",
     "staff": "demo-staff",
     "partner (dealer)": "demo-dealer",
+    "partner (installer)": "demo-installer",
 }
 
 PARTNERS = [
@@ -96,7 +97,10 @@ async def ensure_demo(kernel: Kernel, password: str,
                  password_hash=password_hash, role="staff"),
             User(tenant_id=tenant["id"], username=LOGINS["partner (dealer)"],
                  display_name="华北总代", password_hash=password_hash, role="partner",
-                 partner_id=ids["HB-ZD"]))
+                 partner_id=ids["HB-ZD"]),
+            User(tenant_id=tenant["id"], username=LOGINS["partner (installer)"],
+                 display_name="苏州吴中安装·王师傅", password_hash=password_hash,
+                 role="partner", partner_id=ids["SZ-INST-01"]))
         for slug, plugin in sorted(kernel.plugins.plugins.items(), key=_seeding_order):
             seeder = plugin.contributions.get("register_demo_data")
             if seeder is not None:

@@ -124,6 +124,17 @@ def _codes_at(path: str) -> Callable[[World], Awaitable[list[Any]]]:
     return codes
 
 
+async def _settled_work_orders(world: World) -> list[Any]:
+    """The tenant's work orders whose revenue settlement booked (the enterprise's entries)."""
+    listed = _json(await world.clients["admin"].get(
+        "/api/v1/settlement/work-orders", params={"per_page": 500}))
+    return sorted(row["work_order_id"] for row in listed["items"])
+
+
+def _this_month(platform: TestPlatform) -> str:
+    return f"{platform.clock.now().astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m}"
+
+
 PATH_SAMPLES: dict[str, Owned | Shared] = {
     # Operators only: a tenant's own principals are refused whatever the id.
     "/api/v1/tenants/{tenant_id}": Owned(lambda world: [world.tenant.id]),
@@ -158,11 +169,29 @@ PATH_SAMPLES: dict[str, Owned | Shared] = {
         lambda platform: ["wo-complaint", "no-such-preset"]),
     "/admin/p/work_orders/presets/{preset_code}": Shared(
         lambda platform: ["wo-complaint", "no-such-preset"]),
+    # Settlement: every tenant has its own months of the same names; statement lines count
+    # per statement (the wall is the statement id, a tenant's own).
+    "/api/v1/settlement/periods/{period}": Shared(
+        lambda platform: [_this_month(platform), "1999-01"]),
+    "/admin/p/settlement/periods/{period}": Shared(
+        lambda platform: [_this_month(platform), "1999-01"]),
+    "/api/v1/settlement/statements/{statement_id}/lines/{line_no}": Shared(
+        lambda platform: [1, 2]),
+    "/admin/p/settlement/statements/{statement_id}/lines/{line_no}": Shared(
+        lambda platform: [1, 2]),
+    "/admin/p/settlement/statements/{statement_id}/{action}": Shared(
+        lambda platform: ["confirm", "dispute", "pay", "no-such-action"]),
+    "/api/v1/settlement/programmes/{programme_code}": Owned(
+        _codes_at("/api/v1/settlement/programmes")),
+    "/api/v1/settlement/split-rules/{rule_code}": Owned(
+        _codes_at("/api/v1/settlement/split-rules")),
+    "/api/v1/settlement/work-orders/{work_order_id}": Owned(_settled_work_orders),
 }
 """Path parameters the collection convention cannot fill, keyed by the path up to and with
 the parameter; an entry covers the routes below it (``/api/v1/plugins/{slug}/settings``)."""
 
-REFERENCE_ALIASES = {"parent_id": "partner_id", "assignee_id": "user_id"}
+REFERENCE_ALIASES = {"parent_id": "partner_id", "assignee_id": "user_id",
+                     "installer_id": "partner_id", "dealer_id": "partner_id"}
 """Body and query fields holding a record id under another name than its path parameter."""
 
 _serial = itertools.count(1)
@@ -210,10 +239,24 @@ WORLD_RECORDS: list[tuple[str, Callable[[World, dict[str, Any]], dict[str, Any]]
         "name": f"{world.marker} calendar", "weekly_hours": {"mon": [["09:00", "18:00"]]}}),
     ("/api/v1/sla/policies", lambda world, ids: {
         "name": f"{world.marker} policy", "types": [world.marker], "response_minutes": 60}),
+    # Settlement: a programme and a split rule of the tenant's own, its dealer's purchases
+    # imported today and a run of this month, which makes the dealer's statement.
+    ("/api/v1/settlement/programmes", lambda world, ids: {
+        "code": world.marker.upper(), "name": f"{world.marker} share", "kind": "volume_share",
+        "share_pct": "2", "region_codes": ["310000"]}),
+    ("/api/v1/settlement/split-rules", lambda world, ids: {
+        "code": world.marker.upper(), "name": f"{world.marker} rule", "role": "dealer",
+        "component": f"fee:{world.marker}", "value": "5"}),
+    ("/api/v1/settlement/imports", lambda world, ids: {
+        "label": f"{world.marker} import", "rows": [{
+            "partner": f"{world.marker}-HQ", "date": ids["today"], "ref": f"{world.marker}-1",
+            "item": "TEA-500-CASE", "quantity": "10", "amount": "470.40"}]}),
+    ("/api/v1/settlement/periods/{period}/runs", lambda world, ids: {}),
 ]
 """Plugin records created through their API in both tenants (skipped when the plugin is not
 installed), carrying the tenant's marker so that a leak shows on any page. ``ids`` has the
-tenant's ``customer_id``, ``partner_id`` and ``today`` (in the tenant's timezone)."""
+tenant's ``customer_id``, ``partner_id``, ``today`` (in the tenant's timezone) and ``period``
+(this month), and fills the paths (``/periods/{period}/runs``)."""
 
 BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/customers": lambda: {"name": f"probe {next(_serial)}"},
@@ -281,6 +324,16 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "POST /api/v1/work_orders/{work_order_id}/comments": lambda: {"body": "probe"},
     "PUT /api/v1/work_orders/teams/{team_id}": lambda: {"name": f"probe {next(_serial)}"},
     "PUT /api/v1/work_orders/filters/{filter_id}": lambda: {"name": f"probe {next(_serial)}"},
+    "PUT /api/v1/settlement/programmes/{programme_code}": lambda: {
+        "code": "PROBE", "name": "probe", "kind": "volume_share", "share_pct": "1"},
+    "PUT /api/v1/settlement/split-rules/{rule_code}": lambda: {
+        "code": "PROBE", "name": "probe", "component": "fee:probe", "role": "dealer",
+        "value": "1"},
+    "POST /api/v1/settlement/work-orders/{work_order_id}/recompute": lambda: {
+        "reason": "probe"},
+    "POST /api/v1/settlement/work-orders/{work_order_id}/adjustments": lambda: {
+        "reason": "probe", "lines": [{"title": "probe", "amount": "1"}]},
+    "PUT /api/v1/settlement/targets": lambda: {"period": "2026-11", "value": "10"},
 }
 """Valid bodies for writing routes, before the walker adds a record reference; a route
 missing here is sent ``{}`` if it takes a body."""
@@ -438,10 +491,11 @@ async def build_world(platform: TestPlatform, marker: str, paths: set[str]) -> W
         "token": platform.token_client(token["token"]),
     })
     today = platform.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    ids = {"customer_id": customer["id"], "partner_id": dealer["id"], "today": today}
+    ids = {"customer_id": customer["id"], "partner_id": dealer["id"], "today": today,
+           "period": today[:7]}
     for path, body in WORLD_RECORDS:
         if path in paths:
-            await _post(admin, path, body(world, ids))
+            await _post(admin, path.format(**ids), body(world, ids))
     await platform.run_jobs()
     return world
 

@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from jimu_settlement import (
     fee_schedules,
+    imports,
     ledger,
     periods,
     programmes,
@@ -146,7 +147,7 @@ def _schedule(row: dict[str, Any]) -> ScheduleOut:
     return ScheduleOut(**{k: row[k] for k in ScheduleOut.__struct_fields__})
 
 
-def _schedule_values(data: ScheduleBody) -> dict[str, Any]:
+def schedule_values(data: ScheduleBody) -> dict[str, Any]:
     values = msgspec.structs.asdict(data)
     values["fees"] = [msgspec.structs.asdict(f) for f in data.fees]
     values["subsidies"] = [msgspec.structs.asdict(s) for s in data.subsidies]
@@ -164,7 +165,7 @@ async def list_schedules() -> list[ScheduleOut]:
               "whether parts are charged, fees (an item or a fixed amount), subsidies")
 async def create_schedule(data: JSONBody[ScheduleBody]) -> ScheduleOut:
     return _schedule(await fee_schedules.save_schedule(
-        data.work_order_type, _schedule_values(data), create=True))
+        data.work_order_type, schedule_values(data), create=True))
 
 
 @get("/fee-schedules/by-type", guards=READ, summary="The fee schedule of a work order type")
@@ -178,7 +179,7 @@ async def update_schedule(data: JSONBody[ScheduleBody],
                           work_order_type: Annotated[str, Parameter(max_length=40)] = ""
                           ) -> ScheduleOut:
     return _schedule(await fee_schedules.save_schedule(
-        work_order_type, _schedule_values(data), create=False))
+        work_order_type, schedule_values(data), create=False))
 
 
 @delete("/fee-schedules/by-type", guards=ADMIN, status_code=HTTP_204_NO_CONTENT,
@@ -233,21 +234,22 @@ async def create_rule(data: JSONBody[RuleBody]) -> RuleOut:
     return _rule(await split_rules.create_rule(msgspec.structs.asdict(data)))
 
 
-@get("/split-rules/{code:str}", guards=READ, summary="A split rule")
-async def get_rule(code: Annotated[str, Parameter(max_length=40)]) -> RuleOut:
-    return _rule(await split_rules.get_rule(code))
+@get("/split-rules/{rule_code:str}", guards=READ, summary="A split rule")
+async def get_rule(rule_code: Annotated[str, Parameter(max_length=40)]) -> RuleOut:
+    return _rule(await split_rules.get_rule(rule_code))
 
 
-@put("/split-rules/{code:str}", guards=ADMIN, summary="Change a split rule (its code stays)")
-async def update_rule(code: Annotated[str, Parameter(max_length=40)],
+@put("/split-rules/{rule_code:str}", guards=ADMIN,
+     summary="Change a split rule (its code stays)")
+async def update_rule(rule_code: Annotated[str, Parameter(max_length=40)],
                       data: JSONBody[RuleBody]) -> RuleOut:
-    return _rule(await split_rules.update_rule(code, msgspec.structs.asdict(data)))
+    return _rule(await split_rules.update_rule(rule_code, msgspec.structs.asdict(data)))
 
 
-@delete("/split-rules/{code:str}", guards=ADMIN, status_code=HTTP_204_NO_CONTENT,
+@delete("/split-rules/{rule_code:str}", guards=ADMIN, status_code=HTTP_204_NO_CONTENT,
         summary="Delete a split rule (revenue booked before keeps its split)")
-async def delete_rule(code: Annotated[str, Parameter(max_length=40)]) -> None:
-    await split_rules.delete_rule(code)
+async def delete_rule(rule_code: Annotated[str, Parameter(max_length=40)]) -> None:
+    await split_rules.delete_rule(rule_code)
 
 
 # ----------------------------------------------------------------------------- revenue
@@ -268,6 +270,23 @@ class AdjustmentLineBody(msgspec.Struct, forbid_unknown_fields=True):
 class AdjustBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Note
     lines: Annotated[list[AdjustmentLineBody], msgspec.Meta(min_length=1, max_length=50)]
+
+
+@get("/work-orders", guards=READ,
+     summary="Booked work-order revenue (工单收益), newest first, one row per work order with "
+             "its adjustments added in; a partner sees only its own work orders and share")
+async def list_work_order_revenue(
+        period: Annotated[str | None, Parameter(max_length=7)] = None,
+        installer_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1)] = None,
+        dealer_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1)] = None,
+        page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
+    if period is not None:
+        periods.check_code(period)
+    rows, total = await revenue.list_revenue(
+        period=period, partner_id=partner_scope(), installer_id=installer_id,
+        dealer_id=dealer_id, page=page, per_page=per_page)
+    return {"items": [{k: revenue.json_value(v, k) for k, v in row.items()} for row in rows],
+            "total": total, "page": page, "per_page": per_page}
 
 
 @get("/work-orders/{work_order_id:int}", guards=READ,
@@ -404,7 +423,7 @@ def _programme(row: dict[str, Any]) -> ProgrammeOut:
     return ProgrammeOut(**{k: row[k] for k in ProgrammeOut.__struct_fields__})
 
 
-def _programme_values(data: ProgrammeBody) -> dict[str, Any]:
+def programme_values(data: ProgrammeBody) -> dict[str, Any]:
     values = msgspec.structs.asdict(data)
     values["bands"] = [msgspec.structs.asdict(b) for b in data.bands]
     return values
@@ -421,24 +440,26 @@ async def list_programmes() -> list[ProgrammeOut]:
               "banded) or a volume share (a percentage of order amounts, plus per order), "
               "for the partners in its scope and the periods it is valid for")
 async def create_programme(data: JSONBody[ProgrammeBody]) -> ProgrammeOut:
-    return _programme(await programmes.create_programme(_programme_values(data)))
+    return _programme(await programmes.create_programme(programme_values(data)))
 
 
-@get("/programmes/{code:str}", guards=READ, summary="A programme")
-async def get_programme(code: Annotated[str, Parameter(max_length=40)]) -> ProgrammeOut:
-    return _programme(await programmes.get_programme(code))
+@get("/programmes/{programme_code:str}", guards=READ, summary="A programme")
+async def get_programme(programme_code: Annotated[str, Parameter(max_length=40)]
+                        ) -> ProgrammeOut:
+    return _programme(await programmes.get_programme(programme_code))
 
 
-@put("/programmes/{code:str}", guards=ADMIN, summary="Change a programme (its code stays)")
-async def update_programme(code: Annotated[str, Parameter(max_length=40)],
+@put("/programmes/{programme_code:str}", guards=ADMIN,
+     summary="Change a programme (its code stays)")
+async def update_programme(programme_code: Annotated[str, Parameter(max_length=40)],
                            data: JSONBody[ProgrammeBody]) -> ProgrammeOut:
-    return _programme(await programmes.update_programme(code, _programme_values(data)))
+    return _programme(await programmes.update_programme(programme_code, programme_values(data)))
 
 
-@delete("/programmes/{code:str}", guards=ADMIN, status_code=HTTP_204_NO_CONTENT,
+@delete("/programmes/{programme_code:str}", guards=ADMIN, status_code=HTTP_204_NO_CONTENT,
         summary="Delete a programme that has settled nothing yet")
-async def delete_programme(code: Annotated[str, Parameter(max_length=40)]) -> None:
-    await programmes.delete_programme(code)
+async def delete_programme(programme_code: Annotated[str, Parameter(max_length=40)]) -> None:
+    await programmes.delete_programme(programme_code)
 
 
 class TargetBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -504,6 +525,11 @@ class RunOut(msgspec.Struct):
     finished_at: dt.datetime | None
 
 
+class RunBody(msgspec.Struct, forbid_unknown_fields=True):
+    close: bool = False
+    """Close the period when the run completes (month end: the final run)."""
+
+
 def _run(row: dict[str, Any]) -> RunOut:
     return RunOut(**{k: row[k] for k in RunOut.__struct_fields__})
 
@@ -512,8 +538,8 @@ def _run(row: dict[str, Any]) -> RunOut:
       summary="Start a settlement run of an open period (it works in the background: follow "
               "its progress at /runs/{id}); running a period again replaces what the last "
               "run wrote and never counts twice")
-async def start_run(period: PeriodParam) -> RunOut:
-    return _run(await runs.start(period))
+async def start_run(period: PeriodParam, data: RunBody | None = None) -> RunOut:
+    return _run(await runs.start(period, close=data.close if data else False))
 
 
 @get("/runs", guards=ADMIN, summary="Settlement runs, newest first")
@@ -522,9 +548,59 @@ async def list_runs(period: Annotated[str | None, Parameter(max_length=7)] = Non
     return [_run(r) for r in await runs.list_runs(period)]
 
 
-@get("/runs/{run_id:int}", guards=ADMIN, summary="A settlement run and its progress")
-async def get_run(run_id: RecordIdParam) -> RunOut:
-    return _run(await runs.get_run(run_id))
+# Named apart from the flow runs' ``run_id``: a path parameter's name says what it holds.
+@get("/runs/{settlement_run_id:int}", guards=ADMIN, summary="A settlement run and its progress")
+async def get_run(settlement_run_id: RecordIdParam) -> RunOut:
+    return _run(await runs.get_run(settlement_run_id))
+
+
+# ----------------------------------------------------------------------------- imports
+
+
+class ImportRow(msgspec.Struct, forbid_unknown_fields=True):
+    partner: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    date: Annotated[str, msgspec.Meta(max_length=10)]
+    ref: Short
+    item: Short
+    quantity: Amount
+    amount: Amount
+
+
+class ImportBody(msgspec.Struct, forbid_unknown_fields=True):
+    label: Name
+    rows: Annotated[list[ImportRow], msgspec.Meta(max_length=imports.MAX_ROWS)]
+
+
+class ImportOut(msgspec.Struct):
+    id: int
+    label: str
+    rows: int
+    quantity: Decimal
+    amount: Decimal
+    created_at: dt.datetime
+
+
+def _batch(row: dict[str, Any]) -> ImportOut:
+    return ImportOut(**{k: row[k] for k in ImportOut.__struct_fields__})
+
+
+@get("/imports", guards=ADMIN, summary="Batches of partner sales imported from the system "
+                                       "used before (期初导入), newest first")
+async def list_imports() -> list[ImportOut]:
+    return [_batch(r) for r in await imports.list_batches()]
+
+
+@post("/imports", guards=ADMIN,
+      summary="Import partner sales (partner code, date, document number, item, quantity, "
+              "amount) as ledger entries; one bad row refuses the whole batch, naming it")
+async def create_import(data: JSONBody[ImportBody]) -> ImportOut:
+    rows = [msgspec.structs.asdict(r) for r in data.rows]
+    return _batch(await imports.import_sales(data.label, rows))
+
+
+@get("/imports/{import_id:int}", guards=ADMIN, summary="An import batch")
+async def get_import(import_id: RecordIdParam) -> ImportOut:
+    return _batch(await imports.get_batch(import_id))
 
 
 # ----------------------------------------------------------------------------- statements
@@ -597,8 +673,10 @@ def _may_answer() -> None:
 
 ROUTES = [list_periods, create_period, get_period, close_period, reopen_period,
           list_schedules, create_schedule, get_schedule, update_schedule, delete_schedule,
-          list_rules, create_rule, get_rule, update_rule, delete_rule, work_order_revenue,
+          list_rules, create_rule, get_rule, update_rule, delete_rule, list_work_order_revenue,
+          work_order_revenue,
           recompute_revenue, adjust_revenue, list_entries, list_programmes, create_programme,
           get_programme, update_programme, delete_programme, list_targets, set_target,
-          partner_accruals, start_run, list_runs, get_run, list_statements, get_statement,
-          statement_line_entries, confirm_statement, dispute_statement, pay_statement]
+          partner_accruals, list_imports, create_import, get_import, start_run, list_runs,
+          get_run, list_statements, get_statement, statement_line_entries, confirm_statement,
+          dispute_statement, pay_statement]

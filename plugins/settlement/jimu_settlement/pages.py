@@ -83,11 +83,11 @@ class SettlementPages(Controller):
             return await _overview(request, error=exc)
         return Redirect(f"{BASE}/?done=started", status_code=303)
 
-    @get("/runs/{run_id:int}/progress", media_type=MediaType.HTML)
-    async def progress(self, run_id: int) -> Template:
+    @get("/runs/{settlement_run_id:int}/progress", media_type=MediaType.HTML)
+    async def progress(self, settlement_run_id: int) -> Template:
         _need_admin()
         return Template("settlement/run_progress.html",
-                        context={"run": await runs.get_run(run_id)})
+                        context={"run": await runs.get_run(settlement_run_id)})
 
     @post("/periods/{period:str}/close", media_type=MediaType.HTML)
     async def close(self, request: Request[Any, Any, Any], period: str) -> Template | Redirect:

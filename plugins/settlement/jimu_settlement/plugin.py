@@ -21,7 +21,7 @@ from jimu_sdk import (
     localized,
 )
 
-from jimu_settlement import api, ledger, pages, revenue, runs, split_rules
+from jimu_settlement import api, demo, ledger, pages, revenue, runs, split_rules
 
 meta = PluginMeta(
     name="settlement",
@@ -41,7 +41,6 @@ meta = PluginMeta(
     requires_core=">=1.0,<2",
     depends=("price_lists",),
 )
-
 
 
 async def on_order_completed(event: DomainEvent) -> None:
@@ -115,6 +114,11 @@ def register_jobs():
     # Reports progress in short transactions of its own; writes its result in one.
     return [Job(name="run", run=runs.run_job, max_retries=0, time_limit_ms=1_800_000,
                 transaction=False)]
+
+
+@hookimpl
+def register_demo_data():
+    return demo.seed
 
 
 @hookimpl

@@ -495,10 +495,57 @@ MONEY_KEYS = frozenset({"total", "cost", "enterprise_amount", "dealer_amount",
                         "installer_amount", "amount", "margin", "share"})
 
 
-def _json(value: Any, key: str = "") -> Any:
+def json_value(value: Any, key: str = "") -> Any:
     if isinstance(value, Decimal):
         return str(cents(value)) if key in MONEY_KEYS else str(value.normalize())
     return value
+
+
+async def list_revenue(*, period: str | None = None, partner_id: int | None = None,
+                       installer_id: int | None = None, dealer_id: int | None = None,
+                       page: int = 1, per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
+    """Booked work-order revenue, newest first, one row per work order with its adjustments
+    added in. ``partner_id`` (a partner user's own) limits it to the work orders the partner
+    is a party of and shows only the partner's share; the enterprise sees every share."""
+    where = [Revenue.sequence == 0, Revenue.status == "booked"]
+    if period is not None:
+        where.append(Revenue.period == period)
+    if installer_id is not None:
+        where.append(Revenue.installer_id == installer_id)
+    if dealer_id is not None:
+        where.append(Revenue.dealer_id == dealer_id)
+    if partner_id is not None:
+        where.append((Revenue.installer_id == partner_id) | (Revenue.dealer_id == partner_id))
+    total = await Revenue.scoped_count().where(*where)
+    originals = await Revenue.scoped_select().where(*where).order_by(
+        Revenue.id, ascending=False).limit(per_page).offset((page - 1) * per_page)
+    ids = [row["work_order_id"] for row in originals]
+    documents = await Revenue.scoped_select().where(
+        Revenue.work_order_id.is_in(ids) & (Revenue.status == "booked")) if ids else []
+    sums: dict[int, dict[str, Decimal]] = {}
+    for document in documents:
+        held = sums.setdefault(document["work_order_id"], {})
+        for key in ("total", "cost", *ROLE_OF_TOTAL.values()):
+            held[key] = held.get(key, ZERO) + document[key]
+        held["adjustments"] = held.get("adjustments", ZERO) + (document["sequence"] > 0)
+    rows = []
+    for original in originals:
+        held = sums[original["work_order_id"]]
+        row = {"work_order_id": original["work_order_id"],
+               "number": original["work_order_number"], "type": original["work_order_type"],
+               "title": (original["facts"].get("work_order") or {}).get("title") or "",
+               "period": original["period"], "doc_date": original["doc_date"],
+               "region_code": original["region_code"], "adjustments": int(held["adjustments"])}
+        if partner_id is None:
+            row.update({"dealer_id": original["dealer_id"],
+                        "installer_id": original["installer_id"],
+                        **{key: held[key] for key in ("total", "cost", *ROLE_OF_TOTAL.values())}})
+            row["margin"] = held["enterprise_amount"] - held["cost"]
+        else:
+            row["share"] = sum((held[ROLE_OF_TOTAL[role]] for role in ROLES
+                                if original[f"{role}_id"] == partner_id), ZERO)
+        rows.append(row)
+    return rows, total
 
 
 async def view(work_order_id: int, *, partner_id: int | None) -> dict[str, Any]:
@@ -515,28 +562,28 @@ async def view(work_order_id: int, *, partner_id: int | None) -> dict[str, Any]:
                            params={"id": work_order_id})
     shown = []
     for document in documents:
-        head = {k: _json(document[k]) for k in (
+        head = {k: json_value(document[k]) for k in (
             "id", "sequence", "kind", "status", "reason", "period", "origin_period",
             "doc_date", "region_code", "currency", "created_at")}
         head["carried_forward"] = document["period"] != document["origin_period"]
         if partner_id is None:
-            head.update({k: _json(document[k], k) for k in (
+            head.update({k: json_value(document[k], k) for k in (
                 "dealer_id", "installer_id", "total", "cost", "enterprise_amount",
                 "dealer_amount", "installer_amount")})
-            head["margin"] = _json(document["enterprise_amount"] - document["cost"], "margin")
+            head["margin"] = json_value(document["enterprise_amount"] - document["cost"], "margin")
             head["facts"] = {k: v for k, v in document["facts"].items() if k != "work_order"}
-            head["lines"] = [{k: _json(line[k], k) for k in (
+            head["lines"] = [{k: json_value(line[k], k) for k in (
                 "line_no", "key", "component", "title", "quantity", "amount", "cost",
                 "enterprise_amount", "dealer_amount", "installer_amount", "price_trace",
                 "split_trace")} for line in document["lines"]]
         else:
             mine = [r for r in roles if document[f"{r}_id"] == partner_id]
-            head["share"] = _json(sum((document[ROLE_OF_TOTAL[r]] for r in mine), ZERO),
+            head["share"] = json_value(sum((document[ROLE_OF_TOTAL[r]] for r in mine), ZERO),
                                   "share")
             head["lines"] = [{
                 "line_no": line["line_no"], "component": line["component"],
-                "title": line["title"], "quantity": _json(line["quantity"]),
-                "share": _json(sum((line[ROLE_OF_TOTAL[r]] for r in mine), ZERO), "share"),
+                "title": line["title"], "quantity": json_value(line["quantity"]),
+                "share": json_value(sum((line[ROLE_OF_TOTAL[r]] for r in mine), ZERO), "share"),
                 "reasons": [m["reason"] for m in line["split_trace"] if m["to"] in mine]}
                 for line in document["lines"] if any(line[ROLE_OF_TOTAL[r]] for r in mine)]
         shown.append(head)

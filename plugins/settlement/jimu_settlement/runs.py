@@ -76,8 +76,9 @@ def _user_id() -> int | None:
 # ----------------------------------------------------------------------------- starting
 
 
-async def start(period: str) -> dict[str, Any]:
-    """Queue a run of ``period`` (409 when it is closed or a run of it is working)."""
+async def start(period: str, *, close: bool = False) -> dict[str, Any]:
+    """Queue a run of ``period`` (409 when it is closed or a run of it is working); with
+    ``close`` the period is closed when the run completes."""
     row = await periods.get_period(period)
     if row["status"] == "closed":
         raise Conflict(N_("period %(period)s is closed; reopen it to run it again"),
@@ -94,7 +95,7 @@ async def start(period: str) -> dict[str, Any]:
             Run.id == running["id"])
     run = await Run.scoped_insert(period=period, status="running", progress=0,
                                   stage="queued", started_by=_user_id(), started_at=now)
-    await platform().schedule_at(now, "settlement.run", {"run_id": run["id"]},
+    await platform().schedule_at(now, "settlement.run", {"run_id": run["id"], "close": close},
                                  key=f"settlement-run:{run['id']}")
     return run
 
@@ -129,10 +130,13 @@ async def newest_booked_entry(period: str) -> int:
 # ----------------------------------------------------------------------------- the job
 
 
-async def run_job(tenant_id: int, run_id: int) -> None:
+async def run_job(tenant_id: int, run_id: int, close: bool = False) -> None:
     """The ``settlement.run`` job (``transaction=False``): progress in short transactions,
-    the result in one."""
-    await execute(run_id)
+    the result in one; then, if asked, the period's close in another."""
+    run = await execute(run_id)
+    if close and run["status"] == "completed":
+        async with platform().transaction():
+            await periods.close_period(run["period"], note=f"closed by settlement run {run_id}")
 
 
 async def _progress(run_id: int, percent: int, stage: str, report: Progress | None) -> None:

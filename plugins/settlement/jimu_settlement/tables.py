@@ -252,5 +252,18 @@ class StatementEvent(TenantScoped, Table, tablename="settlement_statement_event"
     at = Timestamptz(default=TimestamptzNow())
 
 
+class ImportBatch(TenantScoped, Table, tablename="settlement_import"):
+    """Partner sales imported from the system used before Jimu (期初导入): each row became a
+    ``sales`` entry (``source_type`` "import", ``source_id`` this batch, ``source_ref`` the
+    old document's number), so rebates of a period begun before go-live count them."""
+
+    label = Varchar(length=100)
+    rows = Integer(default=0)
+    quantity = Numeric(digits=QUANTITY, default=ZERO)
+    amount = Numeric(digits=MONEY, default=ZERO)
+    created_by = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES = [Period, FeeSchedule, SplitRule, Revenue, RevenueLine, Entry, Programme, Target, Run,
-          Statement, StatementLine, StatementEvent]
+          Statement, StatementLine, StatementEvent, ImportBatch]

@@ -1,6 +1,7 @@
-"""Demo data: two teams (北京安装一组, 上海服务组), the equipment repair flow, and six work
-orders in different states: dispatched by region, accepted, waiting for the customer's
-confirmation with a site photo, completed, dispatched by hand, cancelled."""
+"""Demo data: teams (北京安装一组, 上海服务组, and the Suzhou installer's own), the equipment
+repair flow, and seven work orders in different states: dispatched by region, accepted,
+waiting for the customer's confirmation with a site photo, completed, dispatched by hand,
+cancelled, and the Suzhou installer's completed repair."""
 
 from __future__ import annotations
 
@@ -59,6 +60,13 @@ async def seed(tenant_id: int) -> None:
         region_codes=["110000"]))
     await _try("team", lambda: teams.create_team(
         name="上海服务组", members=admins, skills=["维修", "保养"], region_codes=["310000"]))
+    partners = {p["code"]: p["id"] for p in await platform().list_partners()}
+    installers = [u["id"] for u in users
+                  if u["role"] == "partner" and u.get("partner_id") == partners.get("SZ-INST-01")]
+    if installers:
+        await _try("team", lambda: teams.create_team(
+            name="苏州吴中安装服务商", members=installers, skills=["安装", "维修"],
+            region_codes=["320500"]))
     await presets.ensure_installed(presets.REPAIR_FLOW_CODE)
     customers = {c["name"]: c for c in await platform().list_customers(limit=100)}
 
@@ -101,6 +109,12 @@ async def seed(tenant_id: int) -> None:
     if called_off is not None:
         await _try("cancel", lambda: services.cancel(called_off["id"],
                                                      reason="客户已自行处理"))
+    # 7. Suzhou: the installer's own repair, done and confirmed (its fee shows at once).
+    suzhou = await create(title="商用净水设备漏水维修", priority="normal",
+                          customer_id=customer("刘洋"), region_code="320506", amount="450.00")
+    if suzhou is not None and await _repair(suzhou, "进水阀老化漏水", "更换进水阀并试压") \
+            and await _step(suzhou, "confirm", "approve", {"comment": "客户已确认完工"}):
+        await _step(suzhou, "rate", "submit", {"score": "5", "comment": "上门及时"})
     if beijing is None:
         log.warning("demo teams were not created")
 
