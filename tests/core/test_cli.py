@@ -158,15 +158,15 @@ def test_apply_template_enables_configures_and_records_then_changes_nothing(acme
 
     plan = jimu(env, "tenant", "apply-template", "acme", "catering_chain", "--dry-run").stdout
     assert "enable" in plan and "reminder_hour 9 → 14" in plan and "recent_days 30 → 14" in plan
-    # ten plugins to switch on, two to configure (followups, work_orders)
-    assert "12 change(s) would be made" in plan
+    # eleven plugins to switch on, two to configure (followups, work_orders)
+    assert "13 change(s) would be made" in plan
     untouched = tenant_state(env, "acme")
     assert untouched["template"] == "" and "followups" not in untouched["plugins"]
 
     applied = jimu(env, "tenant", "apply-template", "acme", "catering_chain").stdout
     assert "enabled followups" in applied
     assert "configured followups: recent_days 30 → 14, reminder_hour 9 → 14" in applied
-    assert "applied template catering_chain to tenant acme: 12 change(s)" in applied
+    assert "applied template catering_chain to tenant acme: 13 change(s)" in applied
     after = tenant_state(env, "acme")
     enabled, settings = after["plugins"]["followups"]
     assert enabled and settings["reminder_hour"] == 14 and settings["recent_days"] == 14

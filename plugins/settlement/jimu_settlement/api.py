@@ -21,6 +21,7 @@ from jimu_settlement import (
     ledger,
     periods,
     programmes,
+    reports,
     revenue,
     runs,
     split_rules,
@@ -498,15 +499,18 @@ async def set_target(data: JSONBody[TargetBody]) -> TargetOut:
 
 @get("/accruals/{partner_id:int}", guards=READ,
      summary="Where a partner stands in a period so far: each programme's volume, accrued "
-             "rebate or share, band reached, distance to the next band and target (a partner "
-             "sees only its own)")
+             "rebate or share, band reached, distance to the next band and target, and its "
+             "price tier now and why (a partner sees only its own)")
 async def partner_accruals(partner_id: RecordIdParam,
                            period: Annotated[str | None, Parameter(max_length=7)] = None
                            ) -> dict[str, Any]:
     own = partner_scope()
     if own is not None and own != partner_id:
         raise NotFound(f"partner {partner_id} not found")
-    return await runs.accruals(partner_id, period)
+    standing = await runs.accruals(partner_id, period)
+    tier, reason = (await reports.current_tiers([{"id": partner_id}])).get(
+        partner_id, (reports.NO_TIER, ""))
+    return {**standing, "tier": tier, "tier_reason": reason}
 
 
 # ----------------------------------------------------------------------------- runs

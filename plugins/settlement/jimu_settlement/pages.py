@@ -9,14 +9,24 @@ the problem (4xx) when the services refuse.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 from jimu_sdk import JimuError, NotFound, PermissionDenied, has_permission, platform
 from jimu_sdk.web import form_data, partner_scope
-from litestar import Controller, MediaType, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from jimu_settlement import ledger, periods, revenue, runs, statements
+from jimu_settlement import (
+    dashboard,
+    ledger,
+    periods,
+    reports,
+    revenue,
+    runs,
+    statements,
+)
 from jimu_settlement.tables import Entry, Revenue, Statement
 
 BASE = "/admin/p/settlement"
@@ -26,6 +36,12 @@ ACTIONS = ("confirm", "dispute", "pay")
 def _need_admin() -> None:
     if not has_permission("settlement.admin"):
         raise PermissionDenied("you need the permission 'settlement.admin'")
+
+
+def _need_reports() -> None:
+    """The dashboard is the enterprise's: partner users never see it."""
+    if partner_scope() is not None or not has_permission("settlement.reports"):
+        raise PermissionDenied("you need the permission 'settlement.reports'")
 
 
 def _flash(request: Request[Any, Any, Any]) -> str:
@@ -176,6 +192,52 @@ class SettlementPages(Controller):
                         context={"found": found, "statement_id": statement_id,
                                  "titles": ledger.KIND_TITLES})
 
+    # ------------------------------------------------------------------ the dashboard
+
+    @get("/dashboard", media_type=MediaType.HTML)
+    async def dashboard_page(self, request: Request[Any, Any, Any]) -> Template:
+        _need_reports()
+        query = request.query_params
+        values = {"from": query.get("from", "")[:7], "to": query.get("to", "")[:7],
+                  "region": query.get("region", "")[:12]}
+        page = query.get("page", "1")
+        number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+        error, data = None, None
+        try:
+            data = await dashboard.gather(values["from"] or None, values["to"] or None,
+                                          values["region"], number)
+        except JimuError as exc:
+            error = exc
+        engine = request.app.template_engine
+        assert engine is not None  # core always configures one
+        labels = json.loads(engine.get_template("settlement/dashboard_labels.html").render())
+        return Template("settlement/dashboard.html",
+                        status_code=_status(error) if error else 200, context={
+                            "d": data, "values": values, "error": error, "labels": labels,
+                            "tables": dashboard.TABLES, "money": dashboard.MONEY,
+                            "percent": dashboard.PERCENT})
+
+    @get("/dashboard.xlsx")
+    async def dashboard_xlsx(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        _need_reports()
+        query = request.query_params
+        table = query.get("table", "")
+        if table and table not in dashboard.TABLES:
+            raise NotFound(f"no table {table[:20]}")
+        data = await dashboard.gather(query.get("from") or None, query.get("to") or None,
+                                      query.get("region", "")[:12])
+        if not table or table == "documents":
+            data["documents"] = await dashboard.all_documents(data["months"], data["region"])
+        chosen = {key: data[key] for key in dashboard.TABLES if not table or key == table}
+        engine = request.app.template_engine
+        assert engine is not None  # core always configures one
+        labels = engine.get_template("settlement/dashboard_labels.html").render()
+        body = await asyncio.to_thread(dashboard.workbook, chosen, labels)
+        name = f"settlement-{data['months'][0]}-{data['months'][-1]}{'-' + table if table else ''}"
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
     # ------------------------------------------------------------------ work orders
 
     @get("/work-orders/{work_order_id:int}", media_type=MediaType.HTML)
@@ -209,7 +271,10 @@ class SettlementPages(Controller):
         month_total = sum((r["share"] for r in fees), 0)
         entries = await Entry.scoped_count().where(Entry.partner_id == partner_id)
         [me] = await platform().list_partners([partner_id]) or [{}]
+        tier, tier_reason = (await reports.current_tiers([{"id": partner_id}])).get(
+            partner_id, (reports.NO_TIER, ""))
         return Template("settlement/my.html", context={
+            "tier": tier, "tier_reason": tier_reason,
             "partner": me, "period": period, "accruals": accrued["programmes"],
             "statements": own, "fees": fees, "month_total": month_total,
             "has_entries": bool(entries)})

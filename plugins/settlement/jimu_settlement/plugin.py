@@ -21,7 +21,7 @@ from jimu_sdk import (
     localized,
 )
 
-from jimu_settlement import api, demo, ledger, pages, revenue, runs, split_rules
+from jimu_settlement import api, demo, export_routes, ledger, pages, revenue, runs, split_rules
 
 meta = PluginMeta(
     name="settlement",
@@ -58,7 +58,7 @@ def register_piccolo_app():
 
 @hookimpl
 def register_routes():
-    return api.ROUTES
+    return api.ROUTES + export_routes.ROUTES
 
 
 @hookimpl
@@ -95,6 +95,11 @@ def register_permissions():
                                    "Manage fee schedules, split rules, programmes, periods and "
                                    "statements"),
                    default_roles=("admin",)),
+        Permission(key="settlement.reports",
+                   title=localized("查看结算看板（收入、毛利、返利计提与每单利润）",
+                                   "View the settlement dashboard (revenue, margin, accruals "
+                                   "and the profit of each order)"),
+                   default_roles=("admin", "staff")),
         Permission(key="settlement.confirm",
                    title=localized("确认或异议本方结算单", "Confirm or dispute own statements"),
                    default_roles=("partner",)),

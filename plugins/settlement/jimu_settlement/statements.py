@@ -16,7 +16,7 @@ from jimu_sdk import N_, Conflict, NotFound, ValidationFailed, current_scope, pl
 
 from jimu_settlement import periods
 from jimu_settlement.ledger import BASIS_KINDS, KIND_TITLES
-from jimu_settlement.tables import Entry, Revenue, Statement, StatementEvent, StatementLine
+from jimu_settlement.tables import Entry, Revenue, Run, Statement, StatementEvent, StatementLine
 
 STATUSES = ("draft", "confirmed", "disputed", "paid")
 MOVES = {"confirm": (("draft", "disputed"), "confirmed"),
@@ -142,8 +142,17 @@ async def line_entries(statement_id: int, line_no: int, *, partner_id: int | Non
         where.append(Entry.origin_period != statement["period"])
     else:
         where.append(Entry.origin_period == statement["period"])
-    if line["kind"] not in ("rebates", "volume_shares"):
+    # Exactly what the statement's run summed: documents booked up to the newest it read (one
+    # booked since waits for the next run) and the run's own rebates and shares.
+    run = await Run.scoped_select(Run.id, Run.last_entry_id).where(
+        Run.id == statement["run_id"]).first() if statement.get("run_id") else None
+    if line["kind"] in ("rebates", "volume_shares"):
+        if run is not None:
+            where.append(Entry.run_id == run["id"])
+    else:
         where.append(Entry.run_id.is_null())
+        if run is not None:
+            where.append(Entry.id <= run["last_entry_id"])
     total = await Entry.scoped_count().where(*where)
     rows = await Entry.scoped_select().where(*where).order_by(Entry.id).limit(
         per_page).offset((page - 1) * per_page)
