@@ -21,7 +21,17 @@ from jimu_sdk import (
     localized,
 )
 
-from jimu_settlement import api, demo, export_routes, ledger, pages, revenue, runs, split_rules
+from jimu_settlement import (
+    api,
+    config_pages,
+    demo,
+    export_routes,
+    ledger,
+    pages,
+    revenue,
+    runs,
+    split_rules,
+)
 
 meta = PluginMeta(
     name="settlement",
@@ -64,7 +74,10 @@ def register_routes():
 @hookimpl
 def register_admin_pages():
     return [AdminPage(handler=pages.SettlementPages, title=localized("结算", "Settlement"),
-                      permission="settlement.read")]
+                      permission="settlement.read"),
+            AdminPage(handler=config_pages.SettlementConfigPages,
+                      title=localized("结算配置", "Settlement configuration"),
+                      permission="settlement.admin")]
 
 
 @hookimpl
