@@ -20,7 +20,8 @@ from jimu.kernel import Kernel
 app = typer.Typer(help="积木 Jimu — plugin-based SCRM platform", no_args_is_help=True)
 tenant_app = typer.Typer(help="Manage tenants", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users", no_args_is_help=True)
-plugins_app = typer.Typer(help="List, enable and disable plugins", no_args_is_help=True)
+plugins_app = typer.Typer(help="List, enable and disable plugins; run their commands",
+                          no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(plugins_app, name="plugins")
@@ -395,6 +396,87 @@ def plugins_disable(slug: str, tenant: Annotated[str, typer.Option(help="tenant 
             return await disable_plugin(kernel, slug)
 
     console.print("[green]disabled[/]" if _run(work) else "already off")
+
+
+@plugins_app.command("commands")
+def plugins_commands() -> None:
+    """The commands plugins add (run them with `jimu plugins run`)."""
+    kernel = _kernel()
+    table = RichTable("plugin", "command", "options", "what it does")
+    for slug, plugin in sorted(kernel.plugins.plugins.items()):
+        for command in plugin.contributed("register_cli_commands", []):
+            options = " ".join(f"--{o.name}" + ("" if o.flag else " VALUE")
+                               + ("" if o.required else "?") for o in command.options)
+            table.add_row(slug, command.name, options, command.help)
+    console.print(table)
+
+
+def command_options(command: Any, words: list[str]) -> dict[str, Any]:
+    """``--period 2026-10 --close`` as ``{"period": "2026-10", "close": True}``, checked
+    against the command's options."""
+    known = {o.name: o for o in command.options}
+    values: dict[str, Any] = {}
+    index = 0
+    while index < len(words):
+        word = words[index]
+        name, _, inline = word[2:].partition("=") if word.startswith("--") else ("", "", "")
+        option = known.get(name.replace("-", "_")) or known.get(name)
+        if option is None:
+            raise JimuError(f"{command.name} has no option {word!r}; it takes "
+                            f"{', '.join('--' + o for o in known) or 'none'}")
+        if option.flag:
+            values[option.name] = True
+        elif inline:
+            values[option.name] = inline
+        elif index + 1 < len(words):
+            index += 1
+            values[option.name] = words[index]
+        else:
+            raise JimuError(f"--{option.name} needs a value")
+        index += 1
+    missing = [f"--{o.name}" for o in command.options if o.required and o.name not in values]
+    if missing:
+        raise JimuError(f"{command.name} needs {', '.join(missing)}")
+    return values
+
+
+@plugins_app.command("run", context_settings={"allow_extra_args": True,
+                                              "ignore_unknown_options": True})
+def plugins_run(ctx: typer.Context, slug: str, command_name: str,
+                tenant: Annotated[str, typer.Option(help="tenant code")]) -> None:
+    """Run a plugin's command for a tenant, with a progress bar: `jimu plugins run
+    settlement run --tenant demo --period 2026-10`."""
+    from jimu.jobs import outside_transaction
+
+    async def work(kernel: Kernel) -> tuple[bool, Any]:
+        plugin = kernel.plugins.plugins.get(slug)
+        if plugin is None:
+            raise JimuError(f"no plugin {slug!r}; see `jimu plugins list`")
+        commands = {c.name: c for c in plugin.contributed("register_cli_commands", [])}
+        command = commands.get(command_name)
+        if command is None:
+            raise JimuError(f"{slug} has no command {command_name!r}; it has "
+                            f"{', '.join(sorted(commands)) or 'none'}")
+        options = command_options(command, list(ctx.args))
+        tenant_id = await _tenant_id(tenant)
+        with Progress(TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.percentage:>3.0f}%"), console=console,
+                      transient=True) as bar:
+            task = bar.add_task(f"{slug} {command.name}", total=100)
+
+            def progress(percent: int, stage: str) -> None:
+                bar.update(task, completed=max(0, min(100, percent)),
+                           description=f"{slug} {command.name}: {stage}")
+
+            return await outside_transaction(kernel, slug, tenant_id,
+                                             lambda: command.run(options, progress))
+
+    ran, message = _run(work)
+    if not ran:
+        console.print(f"[red]error:[/] tenant {tenant} has the plugin {slug} off")
+        raise typer.Exit(2)
+    if message:
+        console.print(message)
 
 
 # ------------------------------------------------------------------------------ demo

@@ -26,6 +26,7 @@ from jimu_sdk.types import (
     AdminPage,
     BasePrice,
     ChannelAdapter,
+    CliCommand,
     DashboardWidget,
     DemoSeeder,
     EventHandler,
@@ -52,6 +53,7 @@ CONTRIBUTION_HOOKS = (
     "register_static_dir",
     "register_jobs",
     "register_schedules",
+    "register_cli_commands",
     "register_event_handlers",
     "register_settings_schema",
     "register_permissions",
@@ -218,6 +220,28 @@ def register_schedules() -> Sequence[Schedule] | None:
         @hookimpl
         def register_schedules():
             return [Schedule(name="nightly-digest", cron="0 2 * * *", job="digest")]
+    """
+
+
+@hookspec
+def register_cli_commands() -> Sequence[CliCommand] | None:
+    """Return commands of the ``jimu`` CLI: ``jimu plugins run <slug> <name> --tenant <code>``.
+
+    Each runs for one tenant that has the plugin on, in its scope with no transaction open
+    (the command opens ``platform().transaction()`` blocks itself), and drives a progress bar
+    through ``progress(percent, stage)``. ``jimu plugins commands`` lists them.
+
+    Example::
+
+        async def recount(options, progress):
+            async with platform().transaction():
+                total = await Note.scoped_count()
+            progress(100, "counted")
+            return f"{total} notes"
+
+        @hookimpl
+        def register_cli_commands():
+            return [CliCommand(name="recount", help="Count the notes", run=recount)]
     """
 
 

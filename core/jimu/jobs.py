@@ -13,6 +13,7 @@ import datetime as dt
 import inspect
 import logging
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import dramatiq
@@ -386,15 +387,24 @@ class JobSystem:
         """A ``Job(transaction=False)``: run with the tenant's scope and no transaction; the
         job opens its own with ``platform().transaction()``. ``False`` when the tenant has
         the plugin off (nothing ran)."""
-        from jimu.services.platform import KernelServices
+        ran, _ = await outside_transaction(
+            self.kernel, slug, tenant_id, lambda: job.run(tenant_id=tenant_id, **args))
+        return ran
 
-        async with self.kernel.tenant_scope(tenant_id, write=False):
-            state = await self.kernel.tenant_state(tenant_id)
-        if slug != CORE_SLUG and slug not in state.enabled:
-            return False
-        try:
-            with use_scope(Scope(tenant_id=tenant_id, platform=KernelServices(self.kernel))):
-                await await_maybe(job.run(tenant_id=tenant_id, **args))
-        finally:
-            await self.kernel.after_transaction()
-        return True
+
+async def outside_transaction(kernel: Kernel, slug: str, tenant_id: int,
+                              work: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run ``work()`` for a tenant in its scope with no transaction open (long jobs and
+    plugins' CLI commands open their own). ``(False, None)`` when the tenant has the plugin
+    off, so nothing ran; else ``(True, what work returned)``."""
+    from jimu.services.platform import KernelServices
+
+    async with kernel.tenant_scope(tenant_id, write=False):
+        state = await kernel.tenant_state(tenant_id)
+    if slug != CORE_SLUG and slug not in state.enabled:
+        return False, None
+    try:
+        with use_scope(Scope(tenant_id=tenant_id, platform=KernelServices(kernel))):
+            return True, await await_maybe(work())
+    finally:
+        await kernel.after_transaction()

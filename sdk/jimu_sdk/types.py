@@ -620,6 +620,37 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class CliOption:
+    """An option of a plugin's command: ``--<name> VALUE``, or ``--<name>`` alone for a
+    ``flag`` (then its value is ``True``)."""
+
+    name: str
+    help: str
+    required: bool = False
+    flag: bool = False
+
+
+Progress = Callable[[int, str], None]
+"""``progress(percent, stage)``: moves a long command's progress bar."""
+
+
+@dataclass(frozen=True, slots=True)
+class CliCommand:
+    """``jimu plugins run <slug> <name> --tenant <code> [--option value …]``.
+
+    ``run(options, progress)`` runs for that tenant, in its scope with no transaction open
+    (open ``async with platform().transaction():`` for the work, as a ``Job(transaction=False)``
+    does), reports with ``progress(percent, stage)`` and returns a line to print. A
+    ``JimuError`` it raises is printed as the command's error (exit code 2).
+    """
+
+    name: str
+    help: str
+    run: Callable[[Mapping[str, Any], Progress], Awaitable[str | None]]
+    options: tuple[CliOption, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """Run ``job`` for every tenant that has the plugin enabled, on a cron expression (UTC).
 

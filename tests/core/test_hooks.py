@@ -66,6 +66,35 @@ async def test_hook_register_jobs(jimu_platform):
         jimu_platform.kernel.jobs.jobs)
 
 
+async def test_hook_register_cli_commands(jimu_platform):
+    from jimu.cli import command_options
+    from jimu.jobs import outside_transaction
+    from jimu_sdk import JimuError
+
+    from tests.sample_plugins.ledger.tables import LedgerEntry
+
+    tenant, _ = await admin_of(jimu_platform, "ledger")
+    async with jimu_platform.as_tenant(tenant):
+        await LedgerEntry.scoped_insert(kind="job", ref=1)
+    [command] = jimu_platform.kernel.plugins.plugins["ledger"].contributed(
+        "register_cli_commands", [])
+    reported = []
+    ran, message = await outside_transaction(
+        jimu_platform.kernel, "ledger", tenant.id,
+        lambda: command.run(command_options(command, ["--kind", "job", "--verbose"]),
+                            lambda percent, stage: reported.append((percent, stage))))
+    assert (ran, message) == (True, "1 job entries (verbose)")
+    assert reported == [(10, "counting"), (100, "counted")]
+    with pytest.raises(JimuError, match="needs --kind"):
+        command_options(command, [])
+    with pytest.raises(JimuError, match="no option '--nope'"):
+        command_options(command, ["--kind=job", "--nope"])
+    off = await jimu_platform.make_tenant(plugins=())
+    assert await outside_transaction(jimu_platform.kernel, "ledger", off.id,
+                                     lambda: command.run({"kind": "job"}, print)) == (
+        False, None)
+
+
 async def test_hook_register_schedules(jimu_platform):
     assert jimu_platform.kernel.scheduler.schedules()["ledger:nightly"] == (
         "ledger", "0 2 * * *", "ledger.nightly")

@@ -26,6 +26,7 @@ class Contributions(msgspec.Struct):
     menu_items: int
     jobs: list[str]
     schedules: list[str]
+    cli_commands: list[str]
     event_handlers: list[str]
     permissions: list[str]
     pricing_steps: list[str]
@@ -101,6 +102,7 @@ def contributions_of(plugin: LoadedPlugin) -> Contributions:
         menu_items=len(c("register_menu_items", [])),
         jobs=[j.name for j in c("register_jobs", [])],
         schedules=[f"{s.name} ({s.cron})" for s in c("register_schedules", [])],
+        cli_commands=[command.name for command in c("register_cli_commands", [])],
         event_handlers=[f"{h.event_type} → {h.name}" for h in c("register_event_handlers", [])],
         permissions=[p.key for p in c("register_permissions", [])],
         pricing_steps=[f"{s.order}:{s.rule}" for s in c("register_pricing_steps", [])],

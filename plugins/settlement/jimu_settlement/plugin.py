@@ -23,6 +23,7 @@ from jimu_sdk import (
 
 from jimu_settlement import (
     api,
+    cli,
     config_pages,
     demo,
     export_routes,
@@ -132,6 +133,11 @@ def register_jobs():
     # Reports progress in short transactions of its own; writes its result in one.
     return [Job(name="run", run=runs.run_job, max_retries=0, time_limit_ms=1_800_000,
                 transaction=False)]
+
+
+@hookimpl
+def register_cli_commands():
+    return cli.COMMANDS
 
 
 @hookimpl

@@ -1,6 +1,9 @@
-"""Counts events exactly once, runs a job on a timer and a nightly schedule."""
+"""Counts events exactly once, runs a job on a timer and a nightly schedule, and has a CLI
+command counting its entries."""
 
 from jimu_sdk import (
+    CliCommand,
+    CliOption,
     Conflict,
     EventHandler,
     Job,
@@ -69,6 +72,23 @@ def register_event_handlers():
 def register_jobs():
     return [Job(name="tick", run=tick), Job(name="nightly", run=nightly),
             Job(name="steps", run=steps, transaction=False)]
+
+
+async def count_entries(options, progress):
+    """A CLI command: counts the tenant's entries of a kind, reporting as it goes."""
+    progress(10, "counting")
+    async with platform().transaction(write=False):
+        total = await LedgerEntry.scoped_count().where(LedgerEntry.kind == options["kind"])
+    progress(100, "counted")
+    return f"{total} {options['kind']} entries" + (" (verbose)" if options.get("verbose") else "")
+
+
+@hookimpl
+def register_cli_commands():
+    return [CliCommand(name="count", help="Count the ledger's entries of a kind",
+                       run=count_entries,
+                       options=(CliOption(name="kind", help="entry kind", required=True),
+                                CliOption(name="verbose", help="say more", flag=True)))]
 
 
 @hookimpl
