@@ -162,6 +162,8 @@ async def current_tiers(partners: Sequence[Mapping[str, Any]]
 def by_tier(partner_rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     folded: dict[str, dict[str, Any]] = {}
     for row in partner_rows:
+        if not row["revenue"]:
+            continue  # installers and others who earn but buy nothing have no price tier here
         figures = folded.setdefault(row["tier"], {**_figures(), "partners": 0})
         for key in ("revenue", "cost", "payouts"):
             figures[key] += row[key]
@@ -247,7 +249,7 @@ async def document_profit(months: Sequence[str], region_prefix: str = "", *, pag
             "source_type": row["source_type"], "source_id": row["source_id"],
             "ref": row["ref"], "doc_date": str(row["doc_date"]), "period": row["period"],
             "region_code": row["region_code"],
-            "region": " ".join(r["name"] for r in path),
+            "region": path[-1]["name"] if path else "",  # the district: the row stays short
             **_figures(runs.sum_value(row["revenue"], 100), runs.sum_value(row["cost"], 100),
                        runs.sum_value(row["payouts"], 100))}))
     return out, int(total_rows[0]["n"]) if total_rows else 0
