@@ -13,7 +13,15 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from jimu_sdk import N_, JimuError, NotFound, PermissionDenied, ValidationFailed, has_permission
+from jimu_sdk import (
+    N_,
+    JimuError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    has_permission,
+    platform,
+)
 from jimu_sdk.web import form_data
 from litestar import Controller, MediaType, Request, get, post
 from litestar.datastructures import UploadFile
@@ -178,6 +186,13 @@ class SettlementConfigPages(Controller):
             targets = await programmes.list_targets(period)
         except JimuError:
             period, targets = periods.code_of(periods.local_today()), []
+        ids = [t["partner_id"] for t in targets if t["partner_id"] is not None]
+        partners = {p["id"]: p for p in await platform().list_partners(ids)} if ids else {}
+        for target in targets:
+            partner = partners.get(target["partner_id"])
+            target["who"] = f"{partner['name']} ({partner['code']})" if partner else (
+                " ".join(r["name"] for r in platform().region_path(target["region_code"]))
+                or target["region_code"])
         return Template("settlement/config.html",
                         status_code=_status(error) if error else 200, context={
                             "schedules": await fee_schedules.list_schedules(),
@@ -319,8 +334,6 @@ class SettlementConfigPages(Controller):
             partner = str(data.get("partner_code", "")).strip()
             partner_id = None
             if partner:
-                from jimu_sdk import platform
-
                 found = [p for p in await platform().list_partners() if p["code"] == partner]
                 if not found:
                     raise ValidationFailed(N_("there is no partner with the code %(code)s"),
