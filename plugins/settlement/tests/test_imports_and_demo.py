@@ -110,3 +110,32 @@ async def test_the_demo_has_a_closed_month_with_both_dealers_statements(jimu_pla
     fees = (await ok(await installer.get(f"{API}/work-orders")))["items"]
     assert fees and all(D(row["share"]) > 0 for row in fees)
     assert demo is not None
+
+
+async def test_a_volume_share_counts_each_document_once(jimu_platform):
+    """Per-order pay counts documents, not ledger ids: an imported batch's documents each
+    count, and an order whose id equals a batch's is another document."""
+    from jimu_sdk import emit
+    from settlement_support import SOUTH_SHARE, partner
+
+    jimu_platform.clock.freeze(at(2026, 10, 30))
+    here = await world(jimu_platform, rules=False)
+    south = await partner(here.admin, "HN-GZ", "华南总代", "440106")
+    await ok(await here.admin.post(f"{API}/programmes", json={
+        **SOUTH_SHARE, "share_pct": "1", "per_order": "10.00"}), 201)
+    batch = await ok(await here.admin.post(f"{API}/imports", json={"label": "旧系统", "rows": [
+        {"partner": "HN-GZ", "date": "2026-10-02", "ref": f"ERP-{n}", "item": "FILTER",
+         "quantity": "1", "amount": "100.00"} for n in (1, 2, 3)]}), 201)
+    async with jimu_platform.as_tenant(here.tenant):
+        await emit("orders.completed", {
+            "order_id": batch["id"], "order_no": "SO-1", "partner_id": south,
+            "customer_id": None, "region_code": None,
+            "completed_at": at(2026, 10, 5).isoformat(),
+            "lines": [{"line_no": 1, "item": "FILTER", "quantity": "1", "unit_price": "100.00",
+                       "amount": "100.00", "category": "配件"}]})
+    await jimu_platform.run_jobs()
+    await run_period(jimu_platform, here.admin, "2026-10")
+    [row] = await ok(await here.admin.get(f"{API}/statements", params={"period": "2026-10"}))
+    detail = await ok(await here.admin.get(f"{API}/statements/{row['id']}"))
+    share = next(line for line in detail["lines"] if line["kind"] == "volume_shares")
+    assert D(share["amount"]) == D("44.00")  # 400.00 × 1% + 4 documents × 10.00
