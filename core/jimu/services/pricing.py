@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
@@ -212,8 +212,20 @@ async def _with_plugin_facts(tenant: TenantState, given: Sequence[PriceContext],
 async def _prepare_steps(kernel: Kernel, tenant: TenantState,
                          contexts: Sequence[PriceContext]
                          ) -> list[tuple[str, PriceStep, StepApply]]:
+    return await prepare_steps(
+        ordered_steps(kernel, tenant.enabled), contexts,
+        lambda slug, step, exc: _step_failed(kernel, tenant, slug, step, exc))
+
+
+async def prepare_steps(ordered: Iterable[tuple[str, Any]], contexts: Sequence[Any],
+                        failed: Callable[[str, Any, Exception], Exception]
+                        ) -> list[tuple[str, Any, Any]]:
+    """Each step's ``apply`` for these documents: its own, or what its ``prepare(contexts)``
+    returns (once per call, async; ``None``: nothing to do for them). A ``prepare`` that
+    raises fails the whole call with ``failed(slug, step, error)`` (money paths fail closed);
+    price steps and revenue split steps alike."""
     appliers = []
-    for slug, step in ordered_steps(kernel, tenant.enabled):
+    for slug, step in ordered:
         if step.prepare is None:
             assert step.apply is not None
             appliers.append((slug, step, step.apply))
@@ -221,8 +233,8 @@ async def _prepare_steps(kernel: Kernel, tenant: TenantState,
         try:
             apply = await step.prepare(contexts)
         except Exception as exc:
-            raise _step_failed(kernel, tenant, slug, step, exc) from exc
-        if apply is not None:  # None: nothing to do for these lines
+            raise failed(slug, step, exc) from exc
+        if apply is not None:
             appliers.append((slug, step, apply))
     return appliers
 

@@ -44,7 +44,7 @@ from jimu_sdk.types import (
 from jimu.db.tables import Partner
 from jimu.regions import ancestor_codes, region_index
 from jimu.services.directory import PARTNER_FACTS_CACHE
-from jimu.services.pricing import directory_rows
+from jimu.services.pricing import directory_rows, prepare_steps
 
 if TYPE_CHECKING:
     from jimu.kernel import Kernel, TenantState
@@ -150,19 +150,9 @@ async def _with_facts(kernel: Kernel, tenant: TenantState, contexts: Sequence[Sp
 
 async def _prepare(kernel: Kernel, tenant: TenantState, contexts: Sequence[SplitContext]
                    ) -> list[tuple[str, RevenueSplitStep, SplitApply]]:
-    appliers = []
-    for slug, step in ordered_split_steps(kernel, tenant.enabled):
-        if step.prepare is None:
-            assert step.apply is not None
-            appliers.append((slug, step, step.apply))
-            continue
-        try:
-            apply = await step.prepare(contexts)
-        except Exception as exc:
-            raise _failed(kernel, tenant, slug, step, exc) from exc
-        if apply is not None:
-            appliers.append((slug, step, apply))
-    return appliers
+    return await prepare_steps(
+        ordered_split_steps(kernel, tenant.enabled), contexts,
+        lambda slug, step, exc: _failed(kernel, tenant, slug, step, exc))
 
 
 def _failed(kernel: Kernel, tenant: TenantState, slug: str, step: RevenueSplitStep,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-import zipfile
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from jimu_sdk import NotFound, platform
+from jimu_sdk.documents import stable_xlsx
 
 from jimu_quotations import services
 
@@ -121,24 +120,4 @@ def xlsx_bytes(context: Mapping[str, Any], labels_text: str) -> bytes:
     book.properties.created = stamp
     out = io.BytesIO()
     book.save(out)
-    return _stable_zip(out.getvalue(), stamp)
-
-
-MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-
-
-def _stable_zip(data: bytes, stamp: dt.datetime) -> bytes:
-    """The XLSX (a zip) with every entry dated 1980-01-01, and the document's "modified"
-    (which openpyxl sets to the moment of saving) set to ``stamp``."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            content = source.read(entry.filename)
-            if entry.filename == "docProps/core.xml":
-                content = MODIFIED.sub(rb"\g<1>" + when + rb"\g<2>", content)
-            fixed = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, content)
-    return out.getvalue()
+    return stable_xlsx(out.getvalue(), stamp)

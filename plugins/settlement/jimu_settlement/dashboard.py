@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from jimu_sdk.documents import stable_xlsx
+
 from jimu_settlement import periods, reports
-from jimu_settlement.documents import stable_zip
 
 TABLES: dict[str, tuple[str, ...]] = {
     "over_time": ("period", "revenue", "cost", "payouts", "margin", "margin_pct"),
@@ -103,4 +104,4 @@ def workbook(tables: Mapping[str, list[dict[str, Any]]], labels_json: str) -> by
     book.properties.created = STAMP
     out = io.BytesIO()
     book.save(out)
-    return stable_zip(out.getvalue(), STAMP)
+    return stable_xlsx(out.getvalue(), STAMP)

@@ -14,13 +14,13 @@ import asyncio
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from jimu_sdk import platform
+from jimu_sdk.documents import stable_xlsx
 
 from jimu_settlement.ledger import KIND_TITLES
 from jimu_settlement.tables import Entry, Run
@@ -252,7 +252,7 @@ def xlsx_bytes(context: Mapping[str, Any], labels: Mapping[str, Any],
     book.properties.created = stamp
     out = io.BytesIO()
     book.save(out)
-    return stable_zip(out.getvalue(), stamp)
+    return stable_xlsx(out.getvalue(), stamp)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -275,23 +275,3 @@ SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 def _sheet_name(text: str, fallback: str) -> str:
     name = SHEET_NAME_FORBIDDEN.sub(" ", text).strip()[:31]
     return name or fallback
-
-
-MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-
-
-def stable_zip(data: bytes, stamp: dt.datetime) -> bytes:
-    """The XLSX (a zip) with every entry dated 1980-01-01, and the document's "modified"
-    (which openpyxl sets to the moment of saving) set to ``stamp``."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            content = source.read(entry.filename)
-            if entry.filename == "docProps/core.xml":
-                content = MODIFIED.sub(rb"\g<1>" + when + rb"\g<2>", content)
-            fixed = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, content)
-    return out.getvalue()
