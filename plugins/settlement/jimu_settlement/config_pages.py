@@ -17,9 +17,7 @@ from jimu_sdk import (
     N_,
     JimuError,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
-    has_permission,
     platform,
 )
 from jimu_sdk.web import form_data
@@ -34,19 +32,11 @@ from jimu_settlement import (
     programmes,
     split_rules,
 )
+from jimu_settlement.pages import error_status, need_admin
 
 BASE = "/admin/p/settlement/config"
 SPLIT = re.compile(r"[,，、\s]+")
 MAX_CSV_BYTES = 5 * 1024 * 1024
-
-
-def _need_admin() -> None:
-    if not has_permission("settlement.admin"):
-        raise PermissionDenied("you need the permission 'settlement.admin'")
-
-
-def _status(exc: JimuError) -> int:
-    return exc.status_code if 400 <= exc.status_code < 500 else 422
 
 
 def words(text: Any) -> list[str]:
@@ -194,7 +184,7 @@ class SettlementConfigPages(Controller):
                 " ".join(r["name"] for r in platform().region_path(target["region_code"]))
                 or target["region_code"])
         return Template("settlement/config.html",
-                        status_code=_status(error) if error else 200, context={
+                        status_code=error_status(error) if error else 200, context={
                             "schedules": await fee_schedules.list_schedules(),
                             "rules": await split_rules.list_rules(),
                             "programmes": await programmes.list_programmes(),
@@ -206,7 +196,7 @@ class SettlementConfigPages(Controller):
 
     @get("/", media_type=MediaType.HTML)
     async def index(self, request: Request[Any, Any, Any]) -> Template:
-        _need_admin()
+        need_admin()
         return await self._overview(request)
 
     # ------------------------------------------------------------------ one record's form
@@ -214,7 +204,7 @@ class SettlementConfigPages(Controller):
     async def _form(self, kind: str, *, record: dict[str, Any] | None, error: JimuError |
                     None = None, typed: dict[str, Any] | None = None) -> Template:
         return Template(f"settlement/config_{kind}.html",
-                        status_code=_status(error) if error else 200, context={
+                        status_code=error_status(error) if error else 200, context={
                             "record": record, "typed": typed, "error": error,
                             "bands_text": bands_to_text(record["bands"])
                             if record and kind == "programme" else "",
@@ -228,17 +218,17 @@ class SettlementConfigPages(Controller):
 
     @get("/split-rules/new", media_type=MediaType.HTML)
     async def new_rule(self) -> Template:
-        _need_admin()
+        need_admin()
         return await self._form("rule", record=None)
 
     @get("/split-rules/{rule_code:str}", media_type=MediaType.HTML)
     async def edit_rule(self, rule_code: str) -> Template:
-        _need_admin()
+        need_admin()
         return await self._form("rule", record=await split_rules.get_rule(rule_code[:40]))
 
     @post("/split-rules", media_type=MediaType.HTML)
     async def save_rule(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         data = await form_data(request)
         existing = str(data.get("existing", ""))[:40]
         try:
@@ -256,24 +246,24 @@ class SettlementConfigPages(Controller):
 
     @post("/split-rules/{rule_code:str}/delete", media_type=MediaType.HTML)
     async def delete_rule(self, rule_code: str) -> Redirect:
-        _need_admin()
+        need_admin()
         await split_rules.delete_rule(rule_code[:40])
         return Redirect(f"{BASE}/?done=deleted", status_code=303)
 
     @get("/programmes/new", media_type=MediaType.HTML)
     async def new_programme(self) -> Template:
-        _need_admin()
+        need_admin()
         return await self._form("programme", record=None)
 
     @get("/programmes/{programme_code:str}", media_type=MediaType.HTML)
     async def edit_programme(self, programme_code: str) -> Template:
-        _need_admin()
+        need_admin()
         return await self._form("programme",
                                 record=await programmes.get_programme(programme_code[:40]))
 
     @post("/programmes", media_type=MediaType.HTML)
     async def save_programme(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         data = await form_data(request)
         existing = str(data.get("existing", ""))[:40]
         try:
@@ -292,7 +282,7 @@ class SettlementConfigPages(Controller):
     @post("/programmes/{programme_code:str}/delete", media_type=MediaType.HTML)
     async def delete_programme(self, request: Request[Any, Any, Any], programme_code: str
                                ) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         try:
             await programmes.delete_programme(programme_code[:40])
         except NotFound:
@@ -303,7 +293,7 @@ class SettlementConfigPages(Controller):
 
     @get("/fee-schedule", media_type=MediaType.HTML)
     async def edit_schedule(self, request: Request[Any, Any, Any]) -> Template:
-        _need_admin()
+        need_admin()
         kind = request.query_params.get("type", "")[:40]
         record = None
         if "type" in request.query_params:
@@ -312,7 +302,7 @@ class SettlementConfigPages(Controller):
 
     @post("/fee-schedule", media_type=MediaType.HTML)
     async def save_schedule(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         data = await form_data(request)
         creating = data.get("existing") is None
         try:
@@ -327,7 +317,7 @@ class SettlementConfigPages(Controller):
 
     @post("/targets", media_type=MediaType.HTML)
     async def set_target(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         data = await form_data(request)
         period = str(data.get("period", ""))[:7]
         try:
@@ -349,7 +339,7 @@ class SettlementConfigPages(Controller):
 
     @post("/imports", media_type=MediaType.HTML)
     async def upload(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         form = await request.form()
         file = form.get("file")
         try:

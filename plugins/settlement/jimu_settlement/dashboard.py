@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from jimu_sdk import N_, ValidationFailed
 from jimu_sdk.documents import stable_xlsx
 
 from jimu_settlement import periods, reports
@@ -35,19 +36,33 @@ STAMP = dt.datetime(2000, 1, 1)
 
 
 async def gather(first: str | None, last: str | None, region: str = "",
-                 page: int = 1) -> dict[str, Any]:
-    """Every table of the dashboard for the months ``first``..``last`` (documents paged)."""
+                 page: int = 1, only: str = "", documents_per_page: int = 50
+                 ) -> dict[str, Any]:
+    """The dashboard's tables for the months ``first``..``last`` (documents paged), or just
+    the table ``only`` (an XLSX export of one)."""
     months = reports.period_range(first, last)
     region = _region(region)
-    partners = await reports.by_partner(months, region)
-    documents, total = await reports.document_profit(months, region, page=page, per_page=50)
-    return {"months": months, "region": region,
-            "over_time": await reports.over_time(months, region),
-            "regions": await reports.by_region(months), "partners": partners,
-            "tiers": reports.by_tier(partners), "installers": await reports.installers(months),
-            "accruals": await reports.accruals_against_targets(
-                periods.code_of(periods.local_today())),
-            "documents": documents, "documents_total": total, "page": page}
+    data: dict[str, Any] = {"months": months, "region": region, "page": page}
+
+    def wanted(*keys: str) -> bool:
+        return not only or only in keys
+
+    if wanted("partners", "tiers"):
+        data["partners"] = await reports.by_partner(months, region)
+        data["tiers"] = reports.by_tier(data["partners"])
+    if wanted("documents"):
+        data["documents"], data["documents_total"] = await reports.document_profit(
+            months, region, page=page, per_page=documents_per_page)
+    if wanted("over_time"):
+        data["over_time"] = await reports.over_time(months, region)
+    if wanted("regions"):
+        data["regions"] = await reports.by_region(months)
+    if wanted("installers"):
+        data["installers"] = await reports.installers(months)
+    if wanted("accruals"):
+        data["accruals"] = await reports.accruals_against_targets(
+            periods.code_of(periods.local_today()))
+    return data
 
 
 def _region(code: str) -> str:
@@ -55,19 +70,11 @@ def _region(code: str) -> str:
     code = (code or "").strip()
     if not code:
         return ""
-    from jimu_sdk import N_, ValidationFailed
-
     province = reports.province_of(code)
     if not province:
         raise ValidationFailed(N_("%(code)s is not a known region code"), field="region",
                                params={"code": code[:12]})
     return province
-
-
-async def all_documents(months: list[str], region: str) -> list[dict[str, Any]]:
-    rows, _ = await reports.document_profit(months, region, page=1,
-                                            per_page=DOCUMENTS_IN_EXPORT)
-    return rows
 
 
 def _cell(key: str, value: Any) -> Any:

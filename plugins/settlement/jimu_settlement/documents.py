@@ -23,13 +23,12 @@ from jimu_sdk import platform
 from jimu_sdk.documents import stable_xlsx
 
 from jimu_settlement.ledger import KIND_TITLES
-from jimu_settlement.tables import Entry, Run
+from jimu_settlement.statements import summed_entries
+from jimu_settlement.tables import Entry
 
 CENT = Decimal("0.01")
 MONEY_FORMAT = "#,##0.00"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Entries a settlement run writes (the others are booked by their documents).
-RUN_KINDS = ("rebates", "volume_shares")
 
 
 class Templates(Protocol):
@@ -94,22 +93,12 @@ async def statement_entries(statement: Mapping[str, Any]) -> list[dict[str, Any]
     ``line_no``. The entries the statement sums are those its settlement run saw: booked by
     their documents up to the newest the run read, and the run's own rebates and shares;
     a document booked since waits for the next run, as it does on the statement."""
-    where: list[Any] = [Entry.period == statement["period"],
-                        Entry.partner_id == statement["partner_id"]]
-    run = None
-    if statement.get("run_id") is not None:
-        run = await Run.scoped_select(Run.id, Run.last_entry_id).where(
-            Run.id == statement["run_id"]).first()
-    if run is not None:
-        where.append((Entry.run_id.is_null() & (Entry.id <= run["last_entry_id"]))
-                     | (Entry.kind.is_in(list(RUN_KINDS)) & (Entry.run_id == run["id"])))
-    rows = await Entry.scoped_select().where(*where).order_by(Entry.id)
+    rows = await Entry.scoped_select().where(await summed_entries(statement)).order_by(
+        Entry.id)
     line_of = {(line["kind"], bool(line["carried"])): line["line_no"]
                for line in statement["lines"]}
     found = []
     for row in rows:
-        if row["kind"] not in RUN_KINDS and row["run_id"] is not None:
-            continue
         line_no = line_of.get((row["kind"], row["origin_period"] != statement["period"]))
         if line_no is not None:
             found.append({**row, "line_no": line_no, "amount": _cents(row["amount"])})

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jimu_sdk import N_, ValidationFailed, platform
+from jimu_sdk import N_, ValidationFailed, current_tenant_id, platform
 
 from jimu_settlement import periods
 from jimu_settlement.tables import Entry
@@ -68,8 +68,6 @@ async def post(entries: Sequence[Mapping[str, Any]]) -> None:
     if not entries:
         return
     now = platform().now()
-    from jimu_sdk import current_tenant_id
-
     tenant_id = current_tenant_id()
     await Entry.insert(*[Entry(
         tenant_id=tenant_id, period=e["period"], origin_period=e["origin_period"],

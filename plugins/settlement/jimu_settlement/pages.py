@@ -33,7 +33,7 @@ BASE = "/admin/p/settlement"
 ACTIONS = ("confirm", "dispute", "pay")
 
 
-def _need_admin() -> None:
+def need_admin() -> None:
     if not has_permission("settlement.admin"):
         raise PermissionDenied("you need the permission 'settlement.admin'")
 
@@ -48,7 +48,7 @@ def _flash(request: Request[Any, Any, Any]) -> str:
     return request.query_params.get("done", "")[:40]
 
 
-def _status(exc: JimuError) -> int:
+def error_status(exc: JimuError) -> int:
     return exc.status_code if 400 <= exc.status_code < 500 else 422
 
 
@@ -61,7 +61,7 @@ async def _overview(request: Request[Any, Any, Any], *, error: JimuError | None 
     latest: dict[str, dict[str, Any]] = {}
     for run in await runs.list_runs(limit=200):
         latest.setdefault(run["period"], run)
-    return Template("settlement/periods.html", status_code=_status(error) if error else 200,
+    return Template("settlement/periods.html", status_code=error_status(error) if error else 200,
                     context={"periods": rows, "counts": counts, "latest": latest,
                              "current": periods.code_of(periods.local_today()),
                              "can_admin": has_permission("settlement.admin"),
@@ -82,7 +82,7 @@ class SettlementPages(Controller):
 
     @post("/periods", media_type=MediaType.HTML)
     async def open_period(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         data = await form_data(request)
         try:
             await periods.create_period(str(data.get("period", "")).strip())
@@ -92,7 +92,7 @@ class SettlementPages(Controller):
 
     @post("/periods/{period:str}/run", media_type=MediaType.HTML)
     async def run(self, request: Request[Any, Any, Any], period: str) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         try:
             await runs.start(periods.check_code(period))
         except JimuError as exc:
@@ -101,13 +101,13 @@ class SettlementPages(Controller):
 
     @get("/runs/{settlement_run_id:int}/progress", media_type=MediaType.HTML)
     async def progress(self, settlement_run_id: int) -> Template:
-        _need_admin()
+        need_admin()
         return Template("settlement/run_progress.html",
                         context={"run": await runs.get_run(settlement_run_id)})
 
     @post("/periods/{period:str}/close", media_type=MediaType.HTML)
     async def close(self, request: Request[Any, Any, Any], period: str) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         data = await form_data(request)
         try:
             await periods.close_period(periods.check_code(period),
@@ -118,7 +118,7 @@ class SettlementPages(Controller):
 
     @post("/periods/{period:str}/reopen", media_type=MediaType.HTML)
     async def reopen(self, request: Request[Any, Any, Any], period: str) -> Template | Redirect:
-        _need_admin()
+        need_admin()
         data = await form_data(request)
         try:
             await periods.reopen_period(periods.check_code(period),
@@ -140,7 +140,7 @@ class SettlementPages(Controller):
         except JimuError as exc:
             rows, error = [], exc
         return Template("settlement/statements.html",
-                        status_code=_status(error) if error else 200, context={
+                        status_code=error_status(error) if error else 200, context={
                             "statements": rows, "period": period, "status": status,
                             "statuses": statements.STATUSES, "error": error,
                             "periods": [p["code"] for p in await periods.list_periods()]})
@@ -150,7 +150,7 @@ class SettlementPages(Controller):
         statement = await statements.get_statement(statement_id, partner_id=partner_scope())
         own = partner_scope() is not None
         return Template("settlement/statement.html",
-                        status_code=_status(error) if error else 200, context={
+                        status_code=error_status(error) if error else 200, context={
                             "s": statement, "error": error, "done": _flash(request),
                             "can_admin": has_permission("settlement.admin"),
                             "can_answer": has_permission("settlement.confirm") or has_permission(
@@ -166,7 +166,7 @@ class SettlementPages(Controller):
         if action not in ACTIONS:
             raise NotFound(f"no action {action[:20]}")
         if action == "pay":
-            _need_admin()
+            need_admin()
         elif not (has_permission("settlement.confirm") or has_permission("settlement.admin")):
             raise PermissionDenied("you need the permission 'settlement.confirm'")
         data = await form_data(request)
@@ -212,7 +212,7 @@ class SettlementPages(Controller):
         assert engine is not None  # core always configures one
         labels = json.loads(engine.get_template("settlement/dashboard_labels.html").render())
         return Template("settlement/dashboard.html",
-                        status_code=_status(error) if error else 200, context={
+                        status_code=error_status(error) if error else 200, context={
                             "d": data, "values": values, "error": error, "labels": labels,
                             "tables": dashboard.TABLES, "money": dashboard.MONEY,
                             "percent": dashboard.PERCENT})
@@ -225,9 +225,8 @@ class SettlementPages(Controller):
         if table and table not in dashboard.TABLES:
             raise NotFound(f"no table {table[:20]}")
         data = await dashboard.gather(query.get("from") or None, query.get("to") or None,
-                                      query.get("region", "")[:12])
-        if not table or table == "documents":
-            data["documents"] = await dashboard.all_documents(data["months"], data["region"])
+                                      query.get("region", "")[:12], only=table,
+                                      documents_per_page=dashboard.DOCUMENTS_IN_EXPORT)
         chosen = {key: data[key] for key in dashboard.TABLES if not table or key == table}
         engine = request.app.template_engine
         assert engine is not None  # core always configures one

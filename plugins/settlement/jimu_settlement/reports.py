@@ -200,11 +200,13 @@ async def accruals_against_targets(period: str) -> list[dict[str, Any]]:
     """This period's standing of every partner with a target: volume so far, accrued, the
     target and how far along it is."""
     targets = await programmes.list_targets(period)
+    enabled = await programmes.list_programmes(enabled_only=True)
     out = []
     for target in targets:
         if target["partner_id"] is None:
             continue
-        standing = await runs.accruals(target["partner_id"], period)
+        standing = await runs.accruals(target["partner_id"], period, enabled=enabled,
+                                       targets=targets)
         for programme in standing["programmes"]:
             if programme["metric"] != target["metric"]:
                 continue

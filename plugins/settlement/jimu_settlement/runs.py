@@ -34,6 +34,7 @@ from jimu_sdk import (
     Conflict,
     JimuError,
     NotFound,
+    Progress,
     current_scope,
     current_tenant_id,
     platform,
@@ -51,7 +52,6 @@ ARRAY_BATCH = 100_000  # rows per INSERT … unnest on PostgreSQL (one array per
 READ_SETTINGS = "SELECT set_config('jit', 'off', true)"
 ABANDONED_AFTER = dt.timedelta(minutes=30)
 ZERO = Decimal(0)
-Progress = Callable[[int, str], None]
 
 
 def _pg() -> bool:
@@ -508,16 +508,21 @@ async def _write(run: Mapping[str, Any], ledger: Ledger, result: Result) -> None
 # ----------------------------------------------------------------------------- accruals
 
 
-async def accruals(partner_id: int, period: str | None = None) -> dict[str, Any]:
+async def accruals(partner_id: int, period: str | None = None, *,
+                   enabled: Sequence[Mapping[str, Any]] | None = None,
+                   targets: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Where a partner stands in a period so far (默认本月): for each programme covering it,
     what it counted, what it would earn if the period ended now, the band it reached, how
-    far the next band is and its target."""
+    far the next band is and its target. ``enabled`` (the enabled programmes) and
+    ``targets`` (the period's) are read once by a caller asking for many partners."""
     period = period or periods.code_of(periods.local_today())
     periods.check_code(period)
     partner = dict(await platform().get_partner(partner_id))
-    covering = [p for p in await programmes.list_programmes(enabled_only=True)
-                if programmes.covers(p, partner, period)]
-    targets = await programmes.list_targets(period)
+    if enabled is None:
+        enabled = await programmes.list_programmes(enabled_only=True)
+    covering = [p for p in enabled if programmes.covers(p, partner, period)]
+    if targets is None:
+        targets = await programmes.list_targets(period)
     out = []
     for programme in covering:
         condition, params = _condition(programmes.filter_key(programme))

@@ -9,6 +9,7 @@ the comment).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -128,6 +129,24 @@ async def move(statement_id: int, action: str, *, comment: str = "", reference: 
     return await get_statement(statement_id, partner_id=partner_id)
 
 
+RUN_KINDS = ("rebates", "volume_shares")
+"""Entries a settlement run writes; the other kinds are booked by their documents."""
+
+
+async def summed_entries(statement: Mapping[str, Any]) -> Any:
+    """The condition on ``Entry`` of what a statement sums: what its settlement run saw —
+    entries booked by their documents up to the newest the run read (one booked since waits
+    for the next run) and the run's own rebates and shares."""
+    where = ((Entry.period == statement["period"])
+             & (Entry.partner_id == statement["partner_id"]))
+    run = await Run.scoped_select(Run.id, Run.last_entry_id).where(
+        Run.id == statement["run_id"]).first() if statement.get("run_id") else None
+    if run is None:
+        return where & Entry.run_id.is_null()
+    return where & ((Entry.run_id.is_null() & (Entry.id <= run["last_entry_id"]))
+                    | (Entry.kind.is_in(list(RUN_KINDS)) & (Entry.run_id == run["id"])))
+
+
 async def line_entries(statement_id: int, line_no: int, *, partner_id: int | None = None,
                        page: int = 1, per_page: int = 50) -> dict[str, Any]:
     """The ledger entries a statement line sums, each pointing at its source document."""
@@ -136,23 +155,9 @@ async def line_entries(statement_id: int, line_no: int, *, partner_id: int | Non
     if line is None:
         raise NotFound(N_("statement %(number)s has no line %(line)s"),
                        params={"number": statement["number"], "line": line_no})
-    where = [Entry.period == statement["period"], Entry.partner_id == statement["partner_id"],
-             Entry.kind == line["kind"]]
-    if line["carried"]:
-        where.append(Entry.origin_period != statement["period"])
-    else:
-        where.append(Entry.origin_period == statement["period"])
-    # Exactly what the statement's run summed: documents booked up to the newest it read (one
-    # booked since waits for the next run) and the run's own rebates and shares.
-    run = await Run.scoped_select(Run.id, Run.last_entry_id).where(
-        Run.id == statement["run_id"]).first() if statement.get("run_id") else None
-    if line["kind"] in ("rebates", "volume_shares"):
-        if run is not None:
-            where.append(Entry.run_id == run["id"])
-    else:
-        where.append(Entry.run_id.is_null())
-        if run is not None:
-            where.append(Entry.id <= run["last_entry_id"])
+    where = [await summed_entries(statement), Entry.kind == line["kind"],
+             Entry.origin_period != statement["period"] if line["carried"]
+             else Entry.origin_period == statement["period"]]
     total = await Entry.scoped_count().where(*where)
     rows = await Entry.scoped_select().where(*where).order_by(Entry.id).limit(
         per_page).offset((page - 1) * per_page)
