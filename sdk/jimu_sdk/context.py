@@ -100,6 +100,14 @@ class PlatformServices(Protocol):
         it. ``write=False`` reads only (on SQLite it then never waits for writers)."""
         ...
 
+    async def write_aside(self, work: Callable[[], Awaitable[T]]) -> T | None:
+        """``await work()`` in a write transaction of its own, committed when it returns, even
+        while the caller's transaction is still open: for progress a long transaction shows
+        as it goes. On PostgreSQL it runs on a connection of its own. SQLite lets one writer
+        work at a time, so inside an open transaction there it does nothing and returns
+        ``None`` (outside one it runs, as on PostgreSQL)."""
+        ...
+
     async def cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
         """``await load()`` for this tenant, kept in memory until :meth:`invalidate` is called
         with ``name`` by any process (a revision row in the database is checked each call).

@@ -184,3 +184,40 @@ async def test_nightly_schedule_runs_once_per_enabling_tenant(jimu_platform):
     assert len(await entries(jimu_platform, on, "nightly")) == 1
     await jimu_platform.advance(hours=24)
     assert len(await entries(jimu_platform, on, "nightly")) == 2
+
+
+async def test_write_aside_commits_while_the_callers_transaction_is_still_open(jimu_platform):
+    # A long transaction shows its progress through write_aside: on PostgreSQL it commits at
+    # once, on a connection of its own, and stays when the long transaction rolls back.
+    # SQLite lets one writer work at a time: inside a transaction it does nothing there.
+    from jimu.jobs import outside_transaction
+    from jimu_sdk import platform
+
+    tenant = await jimu_platform.make_tenant(plugins=["ledger"])
+    postgres = jimu_platform.kernel.db.is_postgres
+
+    async def note(ref):
+        await LedgerEntry.scoped_insert(kind="progress", ref=ref)
+        return ref
+
+    async def kinds_seen_aside():
+        return sorted(r["kind"] for r in await LedgerEntry.scoped_select(LedgerEntry.kind))
+
+    with pytest.raises(RuntimeError, match="the long work fails"):
+        async with jimu_platform.as_tenant(tenant):
+            await LedgerEntry.scoped_insert(kind="work", ref=1)
+            assert await platform().write_aside(lambda: note(50)) == (50 if postgres else None)
+            # Another connection sees the progress, not the open transaction's own work.
+            assert await platform().write_aside(kinds_seen_aside) == (
+                ["progress"] if postgres else None)
+            raise RuntimeError("the long work fails")
+    assert [e["ref"] for e in await entries(jimu_platform, tenant, "progress")] == (
+        [50] if postgres else [])
+    assert await entries(jimu_platform, tenant, "work") == []
+
+    async def outside():  # no transaction open: a transaction of its own on both
+        return await platform().write_aside(lambda: note(60))
+
+    assert await outside_transaction(jimu_platform.kernel, "ledger", tenant.id, outside) == (
+        True, 60)
+    assert 60 in [e["ref"] for e in await entries(jimu_platform, tenant, "progress")]

@@ -31,6 +31,8 @@ ZERO = Decimal(0)
 KINDS = ("sales", "service_fees", "work_order_shares", "subsidies", "rebates",
          "volume_shares", "adjustments")
 BASIS_KINDS = frozenset({"sales"})
+RUN_KINDS = ("rebates", "volume_shares")
+"""Entries a settlement run writes; the other kinds are booked by their documents."""
 ENTERPRISE_KINDS = ("order_revenue", "work_order_revenue")
 KIND_TITLES = {
     "sales": N_("Purchases at tier prices"),

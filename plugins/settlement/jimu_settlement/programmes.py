@@ -94,8 +94,10 @@ def _rate_text(programme: Mapping[str, Any], rate: Decimal) -> str:
     return f"{fmt(rate)}%"
 
 
-def ladder(programme: Mapping[str, Any], volume: Volume) -> Outcome:
-    bands = bands_of(programme)
+def ladder(programme: Mapping[str, Any], volume: Volume,
+           bands: Sequence[Band] | None = None) -> Outcome:
+    """``bands``: the programme's, parsed once by a caller settling many partners."""
+    bands = bands_of(programme) if bands is None else bands
     counted = volume_of(programme, volume)
     per_unit = programme["metric"] == "quantity"
     reached = next((i for i, b in enumerate(bands)
@@ -136,15 +138,20 @@ def volume_share(programme: Mapping[str, Any], volume: Volume) -> Outcome:
                    text + f" = {_money(exact):,.2f}")
 
 
-def outcome(programme: Mapping[str, Any], volume: Volume) -> Outcome:
-    return (ladder if programme["kind"] == "ladder_rebate" else volume_share)(programme, volume)
+def outcome(programme: Mapping[str, Any], volume: Volume,
+            bands: Sequence[Band] | None = None) -> Outcome:
+    if programme["kind"] == "ladder_rebate":
+        return ladder(programme, volume, bands)
+    return volume_share(programme, volume)
 
 
 # ----------------------------------------------------------------------------- scope
 
 
-def covers(programme: Mapping[str, Any], partner: Mapping[str, Any], period: str) -> bool:
-    """Whether ``programme`` settles ``partner`` in ``period``."""
+def covers(programme: Mapping[str, Any], partner: Mapping[str, Any], period: str, *,
+           paths: dict[str, set[str]] | None = None) -> bool:
+    """Whether ``programme`` settles ``partner`` in ``period``. ``paths`` keeps the regions
+    above each region code for a caller asking for many partners."""
     if not programme["enabled"]:
         return False
     if programme["valid_from"] and period < programme["valid_from"]:
@@ -159,8 +166,13 @@ def covers(programme: Mapping[str, Any], partner: Mapping[str, Any], period: str
         return False
     regions = programme["region_codes"]
     if regions:
-        path = {r["code"] for r in platform().region_path(partner.get("region_code") or "")}
-        if not path & set(regions):
+        code = partner.get("region_code") or ""
+        path = None if paths is None else paths.get(code)
+        if path is None:
+            path = {r["code"] for r in platform().region_path(code)}
+            if paths is not None:
+                paths[code] = path
+        if not path.intersection(regions):
             return False
     return True
 

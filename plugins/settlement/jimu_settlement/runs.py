@@ -1,34 +1,32 @@
-"""Settlement runs (结算): a period's statements, from the ledger, in one pass.
+"""Settlement runs (结算): a period's statements, from the ledger, in one transaction.
 
-A run reads the period's ledger in one grouped query (per partner, kind and carried-forward
-or not; each programme's counted purchases are conditional sums of the same pass), computes
-every programme's rebate or share per partner in memory, and writes everything — the rebate
-and share entries, each partner's statement and its lines — in one last transaction. So a
-failed run writes nothing but its own failure, and a run again of the same period replaces
-what the previous one wrote (its entries carry its ``run_id``): it never counts twice, and
-gives the same statements when nothing was booked in between.
+A run sums the period's ledger in one pass into a temporary table (``SUMS``: per partner,
+kind and carried-forward or not, with each programme's counted purchases beside), reads back
+only what the programmes need per partner, computes every rebate and share in Python (the
+one rule of ``programmes``), and then lets the database write the rest from the temporary
+table: the statements, new or revised, and their lines. Python never handles the ledger's
+rows or the statement lines one by one. Everything happens in one transaction, so a failed
+run writes nothing but its own failure, and a run again of the same period replaces what the
+previous one wrote (its entries carry its ``run_id``): it never counts twice, and gives the
+same statements when nothing was booked in between.
 
-Progress is written in short transactions of its own while the run works (the job runs with
-no transaction open), so the page and the CLI show it live.
+Progress is committed on the side (``platform().write_aside``) while the transaction works,
+so the page and the CLI show it live; on SQLite, one writer at a time, the page sees it when
+the run ends.
 
 Sums are exact on both databases: PostgreSQL sums ``numeric``; SQLite sums whole fen (and
-ten-thousandths of quantities) as integers, never floats.
-
-On PostgreSQL the rows are written as one array per column (``INSERT … SELECT * FROM
-unnest(…)``): a handful of parameters per table instead of one per value, which piccolo would
-compile one by one (COPY is refused on tables with row-level security). SQLite gets batches
-of ``VALUES``.
+ten-thousandths of quantities) as integers, never floats, and ``SUMS`` keeps them so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from jimu_sdk import (
     N_,
     Conflict,
@@ -41,11 +39,11 @@ from jimu_sdk import (
 )
 
 from jimu_settlement import periods, programmes
-from jimu_settlement.ledger import BASIS_KINDS, KINDS
+from jimu_settlement.ledger import BASIS_KINDS, KINDS, RUN_KINDS
 from jimu_settlement.tables import Entry, Run, Statement, StatementEvent, StatementLine
 
 BATCH = 400  # rows per INSERT on SQLite: well under its limit on parameters
-ARRAY_BATCH = 100_000  # rows per INSERT … unnest on PostgreSQL (one array per column)
+JSON_BATCH = 100_000  # rows per INSERT on PostgreSQL (one JSON document)
 # The grouped read runs once: compiling it with JIT (when its estimate passes jit_above_cost,
 # as with a few programmes' filters over a million rows) took ~75 ms and gained nothing. A
 # larger work_mem, which keeps its hash aggregate from spilling, measured slower.
@@ -160,8 +158,8 @@ async def newest_booked_entry(period: str) -> int:
 
 
 async def run_job(tenant_id: int, run_id: int, close: bool = False) -> None:
-    """The ``settlement.run`` job (``transaction=False``): progress in short transactions,
-    the result in one; then, if asked, the period's close in another."""
+    """The ``settlement.run`` job (``transaction=False``): the run in one transaction, its
+    progress on the side; then, if asked, the period's close in another."""
     run = await execute(run_id)
     if close and run["status"] == "completed":
         async with platform().transaction():
@@ -169,9 +167,13 @@ async def run_job(tenant_id: int, run_id: int, close: bool = False) -> None:
 
 
 async def _progress(run_id: int, percent: int, stage: str, report: Progress | None) -> None:
-    async with platform().transaction():
+    """Record how far the run is, committed at once even while its transaction works (on
+    SQLite only before it starts: one writer at a time)."""
+    async def save() -> None:
         await Run.scoped_update({Run.progress: percent, Run.stage: stage}).where(
             (Run.id == run_id) & (Run.status == "running"))
+
+    await platform().write_aside(save)
     if report is not None:
         report(percent, stage)
 
@@ -185,12 +187,11 @@ async def execute(run_id: int, report: Progress | None = None) -> dict[str, Any]
         return run
     try:
         await _progress(run_id, 5, "reading the ledger", report)
-        async with platform().transaction(write=False):
-            ledger = await _read(run["period"])
-        await _progress(run_id, 45, "computing rebates and shares", report)
-        result = _compute(run["period"], ledger)
-        await _progress(run_id, 70, "writing statements", report)
         async with platform().transaction():
+            ledger = await _read(run["period"])
+            await _progress(run_id, 45, "computing rebates and shares", report)
+            result = _compute(run["period"], ledger)
+            await _progress(run_id, 70, "writing statements", report)
             await _write(run, ledger, result)
         if report is not None:
             report(100, "completed")
@@ -211,18 +212,26 @@ async def execute(run_id: int, report: Progress | None = None) -> dict[str, Any]
 
 FilterKey = tuple[tuple[str, ...], tuple[str, ...]]  # programmes.filter_key
 EVERY_SALE: FilterKey = ((), ())  # a programme counting every sales line
+SUMS = "settlement_run_sums"
+"""The run's temporary table (its transaction's own): the period's ledger summed per partner,
+kind and carried-forward or not — the statement lines to be — with each programme filter's
+counted purchases beside; the run adds its rebate and share lines to it. Sums are numeric on
+PostgreSQL and whole fen (ten-thousandths for quantities) on SQLite, as ``sum_sql`` gives."""
 
 
 @dataclass
 class Ledger:
-    """What a run reads: the period's sums per partner, the programmes and the partners."""
+    """What a run reads: the period's totals, and what the programmes need per partner."""
 
     period: str
-    rows: list[dict[str, Any]]
     programmes: list[dict[str, Any]]
     filters: list[FilterKey]
+    volumes: dict[int, list[list[Any]]]  # partner: per filter [quantity, amount, orders]
     partners: dict[int, dict[str, Any]]
-    newest: int
+    newest: int  # the newest booked entry summed
+    entries: int
+    sales: Decimal
+    payable: Decimal
 
 
 def _condition(key: FilterKey) -> tuple[str, list[Any]]:
@@ -240,15 +249,31 @@ def _condition(key: FilterKey) -> tuple[str, list[Any]]:
     return "kind = 'sales'" + (f" AND ({' OR '.join(parts)})" if parts else ""), args
 
 
+def _resum(column: str, condition: str = "") -> str:
+    """A SUM over ``SUMS``, whose sums are exact on both databases already (integers on
+    SQLite): ``NULL`` never, for no rows is 0."""
+    if not condition:
+        return f"COALESCE(SUM({column}), 0)"
+    if _pg():
+        return f"COALESCE(SUM({column}) FILTER (WHERE {condition}), 0)"
+    return f"COALESCE(SUM(CASE WHEN {condition} THEN {column} ELSE 0 END), 0)"
+
+
+def _basis() -> str:
+    return "kind IN (" + ", ".join(f"'{kind}'" for kind in sorted(BASIS_KINDS)) + ")"
+
+
 async def _read(period: str) -> Ledger:
+    """Sum the period's ledger into ``SUMS`` (one pass over it) and read back its totals and,
+    when programmes apply, each partner's counted purchases."""
     programmes_now = [p for p in await programmes.list_programmes(enabled_only=True)
                       if (not p["valid_from"] or p["valid_from"] <= period)
                       and (not p["valid_to"] or period <= p["valid_to"])]
     filters = sorted({programmes.filter_key(p) for p in programmes_now})
     counting_orders = any(p["per_order"] for p in programmes_now)
-    args: list[Any] = []
+    args: list[Any] = ["{}"]  # a parameter: piccolo reads braces in the SQL as one
     columns = [f"{sum_sql('amount', 100)} AS amount", f"{sum_sql('quantity', 10000)} AS quantity",
-               "COUNT(*) AS entries", "MAX(id) AS newest"]
+               "COUNT(*) AS entries", "MAX(id) AS newest", "CAST({} AS TEXT) AS detail"]
     for index, key in enumerate(filters):
         condition, params = _condition(key)
         if key != EVERY_SALE:  # which counts a sales row's own sums: no columns of its own
@@ -259,50 +284,51 @@ async def _read(period: str) -> Ledger:
             columns.append(f"COUNT(DISTINCT CASE WHEN {condition} THEN {DOCUMENT} END) "
                            f"AS o{index}")
             args += params
-    sql = (f"SELECT partner_id, kind, CASE WHEN origin_period = period THEN 0 ELSE 1 END "
-           f"AS carried, {', '.join(columns)} FROM settlement_entry WHERE tenant_id = {{}} AND "
-           f"period = {{}} AND run_id IS NULL AND partner_id IS NOT NULL "
-           f"GROUP BY partner_id, kind, CASE WHEN origin_period = period THEN 0 ELSE 1 END")
+    carried = "CASE WHEN origin_period = period THEN 0 ELSE 1 END"
+    select = (f"SELECT partner_id, kind, {carried} AS carried, {', '.join(columns)} FROM "
+              f"settlement_entry WHERE tenant_id = {{}} AND period = {{}} AND run_id IS NULL "
+              f"AND partner_id IS NOT NULL GROUP BY partner_id, kind, {carried}")
     if _pg():
         await Entry.raw(READ_SETTINGS)  # for this transaction only
-    rows = await Entry.raw(sql, *args, current_tenant_id(), period)
-    ids = sorted({r["partner_id"] for r in rows})
-    partners = {p["id"]: dict(p) for p in await platform().list_partners(ids)} if ids else {}
-    newest = max((int(r["newest"]) for r in rows), default=0)
-    return Ledger(period, rows, programmes_now, filters, partners, newest)
+        await Entry.raw(f"CREATE TEMP TABLE {SUMS} ON COMMIT DROP AS {select}", *args,
+                        current_tenant_id(), period)
+    else:  # a temporary table lives as long as its connection: one left by a failure goes
+        await Entry.raw(f"DROP TABLE IF EXISTS temp.{SUMS}")
+        await Entry.raw(f"CREATE TEMP TABLE {SUMS} AS {select}", *args, current_tenant_id(),
+                        period)
+    value = _sum_reader(_pg())
+    [totals] = await Entry.raw(
+        f"SELECT COALESCE(SUM(entries), 0) AS entries, COALESCE(MAX(newest), 0) AS newest, "
+        f"{_resum('amount', _basis())} AS sales, {_resum('amount', f'NOT {_basis()}')} "
+        f"AS payable FROM {SUMS}")
+    volumes: dict[int, list[list[Any]]] = {}
+    partners: dict[int, dict[str, Any]] = {}
+    if programmes_now:
+        picked = []
+        for index, key in enumerate(filters):
+            q, a = ("quantity", "amount") if key == EVERY_SALE else (f"q{index}", f"a{index}")
+            picked += [f"{_resum(q)} AS q{index}", f"{_resum(a)} AS a{index}",
+                       f"{_resum(f'o{index}') if counting_orders else '0'} AS o{index}"]
+        for row in await Entry.raw(f"SELECT partner_id, {', '.join(picked)} FROM {SUMS} "
+                                   f"WHERE kind = 'sales' GROUP BY partner_id"):
+            volumes[row["partner_id"]] = [
+                [value(row[f"q{i}"], 10000), value(row[f"a{i}"], 100), int(row[f"o{i}"])]
+                for i in range(len(filters))]
+        if volumes:
+            partners = {p["id"]: dict(p) for p in await platform().list_partners(
+                sorted(volumes))}
+    return Ledger(period, programmes_now, filters, volumes, partners, int(totals["newest"]),
+                  int(totals["entries"]), value(totals["sales"], 100),
+                  value(totals["payable"], 100))
 
 
 # ----------------------------------------------------------------------------- computing
 
 
 @dataclass
-class StatementDraft:
-    partner_id: int
-    lines: dict[tuple[str, bool], dict[str, Any]] = field(default_factory=dict)
-    sales: Decimal = ZERO  # the basis kinds' amounts
-    payable: Decimal = ZERO  # the other kinds' amounts
-
-    def add(self, kind: str, carried: bool, amount: Decimal, quantity: Decimal, entries: int,
-            detail: Mapping[str, Any] | None = None) -> None:
-        line = self.lines.get((kind, carried))
-        if line is None:
-            line = self.lines[(kind, carried)] = {
-                "amount": ZERO, "quantity": ZERO, "entries": 0, "detail": {}}
-        line["amount"] += amount
-        line["quantity"] += quantity
-        line["entries"] += entries
-        if detail:
-            line["detail"].setdefault("programmes", []).append(dict(detail))
-        if kind in BASIS_KINDS:
-            self.sales += amount
-        else:
-            self.payable += amount
-
-
-@dataclass
 class Result:
-    statements: dict[int, StatementDraft]
-    entries: list[dict[str, Any]]
+    lines: dict[tuple[int, str], dict[str, Any]]  # (partner, kind): the run's own lines
+    entries: list[dict[str, Any]]  # its rebates and shares, for the ledger
     totals: dict[str, Any]
 
 
@@ -311,117 +337,121 @@ def _last_day(period: str) -> dt.date:
 
 
 def _compute(period: str, ledger: Ledger) -> Result:
-    value = _sum_reader(_pg())
-    drafts: dict[int, StatementDraft] = {}
-    counts: dict[tuple[int, int], list[Any]] = {}  # (partner, filter): quantity, amount, orders
-    for row in ledger.rows:
-        partner_id = row["partner_id"]
-        draft = drafts.get(partner_id)
-        if draft is None:
-            draft = drafts[partner_id] = StatementDraft(partner_id)
-        amount, quantity = value(row["amount"], 100), value(row["quantity"], 10000)
-        draft.add(row["kind"], bool(row["carried"]), amount, quantity, int(row["entries"]))
-        if row["kind"] != "sales":
-            continue
-        for index, key in enumerate(ledger.filters):
-            held = counts.setdefault((partner_id, index), [ZERO, ZERO, 0])
-            if key == EVERY_SALE:
-                held[0] += quantity
-                held[1] += amount
-            else:
-                held[0] += value(row[f"q{index}"], 10000)
-                held[1] += value(row[f"a{index}"], 100)
-            held[2] += int(row.get(f"o{index}") or 0)
+    """Every programme's rebate or share of every partner it covers that bought in the
+    period: a statement line of the programme's kind (its outcome explained, even at 0) and,
+    when not 0, a ledger entry."""
+    lines: dict[tuple[int, str], dict[str, Any]] = {}
     entries: list[dict[str, Any]] = []
-    day = _last_day(period)
     counted = {key: index for index, key in enumerate(ledger.filters)}
+    paths: dict[str, set[str]] = {}
     for programme in ledger.programmes:
         index = counted[programmes.filter_key(programme)]
         kind = "rebates" if programme["kind"] == "ladder_rebate" else "volume_shares"
-        for partner_id, draft in drafts.items():
-            volume = counts.get((partner_id, index))
+        bands = programmes.bands_of(programme)
+        for partner_id, volumes in ledger.volumes.items():
             partner = ledger.partners.get(partner_id)
-            if volume is None or partner is None or not programmes.covers(
-                    programme, partner, period):
+            if partner is None or not programmes.covers(programme, partner, period,
+                                                        paths=paths):
                 continue
-            result = programmes.outcome(programme, programmes.Volume(*volume))
-            detail = {"programme": programme["code"], "name": programme["name"],
-                      "kind": programme["kind"], "mode": programme["mode"],
-                      "metric": programme["metric"], "volume": _plain(result.volume),
-                      "band": None if result.band is None else result.band + 1,
-                      "rate": _plain(result.rate),
-                      "amount": str(result.amount), "explanation": result.explanation}
-            draft.add(kind, False, result.amount, ZERO, 1 if result.amount else 0, detail)
+            result = programmes.outcome(programme, programmes.Volume(*volumes[index]), bands)
+            line = lines.get((partner_id, kind))
+            if line is None:
+                line = lines[(partner_id, kind)] = {"amount": ZERO, "entries": 0,
+                                                    "programmes": []}
+            line["amount"] += result.amount
+            line["entries"] += 1 if result.amount else 0
+            line["programmes"].append({
+                "programme": programme["code"], "name": programme["name"],
+                "kind": programme["kind"], "mode": programme["mode"],
+                "metric": programme["metric"], "volume": _plain(result.volume),
+                "band": None if result.band is None else result.band + 1,
+                "rate": _plain(result.rate), "amount": str(result.amount),
+                "explanation": result.explanation})
             if result.amount:
-                entries.append({
-                    "period": period, "origin_period": period, "partner_id": partner_id,
-                    "role": "partner", "kind": kind, "amount": result.amount,
+                entries.append({  # the ledger's columns (the run's constants apart)
+                    "partner_id": partner_id, "kind": kind, "amount": result.amount,
                     "quantity": result.volume if programme["metric"] == "quantity" else ZERO,
-                    "source_type": "programme", "source_id": programme["id"],
-                    "source_ref": programme["code"], "source_line": str(partner_id),
-                    "region_code": partner.get("region_code") or "", "doc_date": day,
+                    "source_id": programme["id"], "source_ref": programme["code"],
+                    "source_line": str(partner_id),
+                    "region_code": partner.get("region_code") or "",
                     "note": result.explanation[:1000]})
+    earned = {kind: sum((e["amount"] for e in entries if e["kind"] == kind), ZERO)
+              for kind in RUN_KINDS}
     totals = {
-        "statements": len(drafts),
-        "sales": str(sum((d.sales for d in drafts.values()), ZERO)),
-        "payable": str(sum((d.payable for d in drafts.values()), ZERO)),
-        "rebates": str(sum((e["amount"] for e in entries if e["kind"] == "rebates"), ZERO)),
-        "volume_shares": str(sum((e["amount"] for e in entries
-                                  if e["kind"] == "volume_shares"), ZERO)),
-        "entries": sum(int(r["entries"]) for r in ledger.rows)}
-    return Result(drafts, entries, totals)
+        "statements": 0,  # known once written
+        "sales": str(ledger.sales),
+        "payable": str(ledger.payable + sum(earned.values(), ZERO)),
+        "rebates": str(earned["rebates"]), "volume_shares": str(earned["volume_shares"]),
+        "entries": ledger.entries}
+    return Result(lines, entries, totals)
 
 
 # ----------------------------------------------------------------------------- writing
 
 
 _TABLES = {table._meta.tablename: table for table in (Entry, Statement, StatementLine)}
+_SUMS_TYPES = {"partner_id": "INTEGER", "kind": "TEXT", "carried": "INTEGER",
+               "amount": "NUMERIC", "quantity": "NUMERIC", "entries": "BIGINT",
+               "newest": "INTEGER", "detail": "TEXT"}
 
 
-def _array_type(table: str, column: str) -> str:
-    """The PostgreSQL array a column's values travel in: ``numeric[]`` for ``NUMERIC(18, 4)``
-    (the column's own length and scale apply when the row is stored, as with ``VALUES``)."""
-    column_type = _TABLES[table]._meta.get_column_by_name(column).column_type
-    return column_type.split("(")[0].lower() + "[]"
+def _column_type(table: str, column: str) -> str:
+    """A column's SQL type on PostgreSQL (``NUMERIC(18, 4)``, ``VARCHAR(20)`` …)."""
+    if table == SUMS:
+        return _SUMS_TYPES[column]
+    return str(_TABLES[table]._meta.get_column_by_name(column).column_type)
 
 
-def _inserts(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-             suffix: str) -> Iterator[tuple[str, list[Any]]]:
-    """The INSERTs of ``_insert`` and their parameters: on PostgreSQL one array per column,
-    on SQLite batches of ``VALUES``."""
-    head = f"INSERT INTO {table} ({', '.join(columns)})"
-    if _pg():
-        arrays = ", ".join(f"{{}}::{_array_type(table, column)}" for column in columns)
-        for start in range(0, len(rows), ARRAY_BATCH):
-            chunk = rows[start:start + ARRAY_BATCH]
-            yield (f"{head} SELECT * FROM unnest({arrays}){suffix}",
-                   [list(values) for values in zip(*chunk, strict=True)])
+async def _insert(table: str, rows: Sequence[Mapping[str, Any]],
+                  constants: Mapping[str, Any] | None = None) -> None:
+    """Insert ``rows`` (mappings of column to value, each with the same columns) into
+    ``table``, with ``constants``: values every row shares. On PostgreSQL the rows travel as
+    one JSON document (``json_to_recordset``) and each constant as one parameter: encoding
+    them is one call of msgspec's, where a parameter per value (or an array per column)
+    costs asyncpg Python work for every value, and COPY is refused on tables with row-level
+    security. SQLite gets batches of ``VALUES``."""
+    if not rows:
         return
-    placeholders = "(" + ", ".join("{}" for _ in columns) + ")"
+    columns, fixed = list(rows[0]), dict(constants or {})
+    head = f"INSERT INTO {table} ({', '.join([*columns, *fixed])})"
+    if _pg():
+        shape = ", ".join(f"{column} {_column_type(table, column)}" for column in columns)
+        values = [f"rows.{column}" for column in columns] + [
+            f"CAST({{}} AS {_column_type(table, column)})" for column in fixed]
+        for start in range(0, len(rows), JSON_BATCH):
+            document = msgspec.json.encode(rows[start:start + JSON_BATCH]).decode()
+            await Entry.raw(f"{head} SELECT {', '.join(values)} FROM json_to_recordset("
+                            f"CAST({{}} AS JSON)) AS rows({shape})", *fixed.values(), document)
+        return
+    placeholders = "(" + ", ".join("{}" for _ in range(len(columns) + len(fixed))) + ")"
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
-        yield (f"{head} VALUES {', '.join(placeholders for _ in chunk)}{suffix}",
-               [value for row in chunk for value in row])
+        await Entry.raw(f"{head} VALUES {', '.join(placeholders for _ in chunk)}",
+                        *[value for row in chunk
+                          for value in (*(row[c] for c in columns), *fixed.values())])
 
 
-async def _insert(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                  suffix: str = "") -> list[dict[str, Any]]:
-    """Insert ``rows`` (values in the order of ``columns``) into ``table``; returns the rows
-    ``suffix`` (``ON CONFLICT …``, ``RETURNING …``) gives back."""
-    out: list[dict[str, Any]] = []
-    for sql, args in _inserts(table, columns, rows, suffix):
-        out.extend(await Entry.raw(sql, *args) or [])
-    return out
+def _param(sql_type: str) -> str:
+    """A parameter in a SELECT list: typed on PostgreSQL (which would take it for text);
+    SQLite stores what it is given."""
+    return f"CAST({{}} AS {sql_type})" if _pg() else "{}"
 
 
-def _line_order(key: tuple[str, bool]) -> tuple[int, int]:
-    kind, carried = key
-    return (KINDS.index(kind) if kind in KINDS else len(KINDS), int(carried))
+def _sum_out(column: str, scale: int) -> str:
+    """A ``SUMS`` sum as the money or quantity column it is stored in."""
+    return column if _pg() else f"{column} / {scale}.0"
+
+
+def _sum_in(value: Decimal, scale: int) -> Decimal | int:
+    """A Python amount as ``SUMS`` holds it."""
+    return value if _pg() else int(value * scale)
 
 
 async def _write(run: Mapping[str, Any], ledger: Ledger, result: Result) -> None:
-    tenant_id = current_tenant_id()
-    period = run["period"]
+    """Replace what a run of the period wrote before: its rebate and share entries, the
+    statements (changed amounts revise them; a confirmed or disputed one goes back to draft,
+    recorded) and their lines."""
+    tenant_id, period = current_tenant_id(), run["period"]
     current = await get_run(run["id"])
     if current["status"] != "running":
         raise Conflict(N_("settlement run %(id)s was stopped"), params={"id": run["id"]})
@@ -429,80 +459,119 @@ async def _write(run: Mapping[str, Any], ledger: Ledger, result: Result) -> None
         raise Conflict(N_("period %(period)s was closed while it was being settled"),
                        params={"period": period})
     now = platform().now()
-    await Entry.raw("DELETE FROM settlement_entry WHERE tenant_id = {} AND period = {} AND "
-                    "run_id IS NOT NULL", tenant_id, period)
-    entry_columns = ("tenant_id", "period", "origin_period", "partner_id", "role", "kind",
-                     "amount", "tax", "quantity", "cost", "source_type", "source_id",
-                     "source_ref", "source_line", "item", "category", "region_code",
-                     "doc_date", "run_id", "note", "created_at")
-    await _insert("settlement_entry", entry_columns, [
-        (tenant_id, e["period"], e["origin_period"], e["partner_id"], e["role"], e["kind"],
-         e["amount"], ZERO, e["quantity"], ZERO, e["source_type"], e["source_id"],
-         e["source_ref"], e["source_line"], "", "", e["region_code"], e["doc_date"],
-         run["id"], e["note"], now) for e in result.entries])
-
-    existing = {r["partner_id"]: r for r in await Statement.scoped_select(
-        Statement.id, Statement.partner_id, Statement.status, Statement.sales,
-        Statement.payable, Statement.revision, Statement.number).where(
-        Statement.period == period)}
-    if existing and _pg():
-        # The ids in hand, not a subquery: a period re-run soon after its first run has
-        # statements the planner's statistics do not know yet, and it picked a nested loop
-        # over the tenant's every line (seconds to a minute for 10,000 statements).
-        await Entry.raw("DELETE FROM settlement_statement_line WHERE tenant_id = {} AND "
-                        "statement_id = ANY({})", tenant_id,
-                        [r["id"] for r in existing.values()])
-    elif existing:
-        await Entry.raw("DELETE FROM settlement_statement_line WHERE tenant_id = {} AND "
-                        "statement_id IN (SELECT id FROM settlement_statement WHERE "
-                        "tenant_id = {} AND period = {})", tenant_id, tenant_id, period)
-    rows, events = [], []
-    for partner_id in sorted({*result.statements, *existing}):
-        draft = result.statements.get(partner_id) or StatementDraft(partner_id)
-        sales, payable = draft.sales, draft.payable
-        before = existing.get(partner_id)
-        status, revision = "draft", 0
-        if before is not None:
-            changed = (Decimal(before["sales"]) != sales
-                       or Decimal(before["payable"]) != payable)
-            status, revision = before["status"], before["revision"] + int(changed)
-            if changed and status in ("confirmed", "disputed"):
-                events.append((before["id"], status))
-                status = "draft"
-        rows.append((tenant_id, f"ST-{period}-{partner_id:06d}", period, partner_id, status,
-                     "CNY", sales, payable, run["id"], revision, "", now, now))
-    upsert = (" ON CONFLICT (tenant_id, period, partner_id) DO UPDATE SET "
-              "status = excluded.status, sales = excluded.sales, payable = excluded.payable, "
-              "run_id = excluded.run_id, revision = excluded.revision, "
-              "updated_at = excluded.updated_at RETURNING id, partner_id")
-    saved = await _insert("settlement_statement", (
-        "tenant_id", "number", "period", "partner_id", "status", "currency", "sales",
-        "payable", "run_id", "revision", "dispute_comment", "created_at", "updated_at"),
-        rows, upsert)
-    ids = {r["partner_id"]: r["id"] for r in saved}
-    line_rows = []
-    for partner_id, draft in result.statements.items():
-        for number, key in enumerate(sorted(draft.lines, key=_line_order), start=1):
-            line = draft.lines[key]
-            line_rows.append((tenant_id, ids[partner_id], number, key[0], key[1],
-                              line["amount"], line["quantity"], line["entries"],
-                              json.dumps(line["detail"], ensure_ascii=False)
-                              if line["detail"] else "{}"))
-    await _insert("settlement_statement_line", (
-        "tenant_id", "statement_id", "line_no", "kind", "carried", "amount", "quantity",
-        "entries", "detail"), line_rows)
-    if events:
+    await _write_entries(run["id"], period, result, now)
+    await _write_programme_lines(result)
+    count, recomputed = await _write_statements(run["id"], period, now)
+    await _write_lines(period)
+    if not _pg():
+        await Entry.raw(f"DROP TABLE temp.{SUMS}")
+    if recomputed:
         await StatementEvent.insert(*[StatementEvent(
             tenant_id=tenant_id, statement_id=statement_id, action="recomputed",
             from_status=status, to_status="draft", actor_id=_user_id(),
             comment=f"settlement run {run['id']} changed the amounts", at=now)
-            for statement_id, status in events])
+            for statement_id, status in recomputed])
+    totals = {**result.totals, "statements": count}
     await Run.scoped_update({Run.status: "completed", Run.progress: 100,
                              Run.stage: "completed", Run.last_entry_id: ledger.newest,
-                             Run.statements: len(rows), Run.totals: result.totals,
+                             Run.statements: count, Run.totals: totals,
                              Run.finished_at: now}).where(Run.id == run["id"])
     await platform().audit("settlement.run", f"settlement_period:{period}", None,
-                           {"run_id": run["id"], **result.totals})
+                           {"run_id": run["id"], **totals})
+
+
+async def _write_entries(run_id: int, period: str, result: Result, now: dt.datetime) -> None:
+    """The run's rebates and shares in the ledger, in place of the previous run's."""
+    tenant_id = current_tenant_id()
+    await Entry.raw("DELETE FROM settlement_entry WHERE tenant_id = {} AND period = {} AND "
+                    "run_id IS NOT NULL", tenant_id, period)
+    await _insert("settlement_entry", result.entries, {
+        "tenant_id": tenant_id, "period": period, "origin_period": period, "role": "partner",
+        "tax": ZERO, "cost": ZERO, "source_type": "programme", "item": "", "category": "",
+        "doc_date": _last_day(period), "run_id": run_id, "created_at": now})
+
+
+async def _write_programme_lines(result: Result) -> None:
+    await _insert(SUMS, [
+        {"partner_id": partner_id, "kind": kind, "amount": _sum_in(line["amount"], 100),
+         "entries": line["entries"],
+         "detail": msgspec.json.encode({"programmes": line["programmes"]}).decode()}
+        for (partner_id, kind), line in result.lines.items()],
+        {"carried": 0, "quantity": 0, "newest": 0})
+
+
+async def _write_statements(run_id: int, period: str, now: dt.datetime
+                            ) -> tuple[int, list[tuple[int, str]]]:
+    """Each partner's statement of the period, from ``SUMS``: new ones as drafts, the others
+    revised where the amounts changed; a statement the ledger no longer feeds drops to 0.
+    Returns how many the period has and the confirmed or disputed ones sent back to draft.
+    The previous run's lines go (the new ones follow)."""
+    tenant_id = current_tenant_id()
+    before = await Statement.scoped_select(Statement.id, Statement.status).where(
+        Statement.period == period)
+    if before and _pg():
+        # The ids in hand, not a subquery: a period re-run soon after its first run has
+        # statements the planner's statistics do not know yet, and it picked a nested loop
+        # over the tenant's every line (seconds to a minute for 10,000 statements).
+        await Entry.raw("DELETE FROM settlement_statement_line WHERE tenant_id = {} AND "
+                        "statement_id = ANY({})", tenant_id, [r["id"] for r in before])
+    elif before:
+        await Entry.raw("DELETE FROM settlement_statement_line WHERE tenant_id = {} AND "
+                        "statement_id IN (SELECT id FROM settlement_statement WHERE "
+                        "tenant_id = {} AND period = {})", tenant_id, tenant_id, period)
+    changed = ("(settlement_statement.sales <> excluded.sales OR "
+               "settlement_statement.payable <> excluded.payable)")
+    number = ("CASE WHEN partner_id < 1000000 THEN substr(CAST(1000000 + partner_id AS TEXT), "
+              "2) ELSE CAST(partner_id AS TEXT) END")
+    await Entry.raw(
+        f"INSERT INTO settlement_statement (tenant_id, number, period, partner_id, status, "
+        f"currency, sales, payable, run_id, revision, dispute_comment, created_at, updated_at) "
+        f"SELECT {_param('INTEGER')}, {_param('TEXT')} || {number}, {_param('TEXT')}, "
+        f"partner_id, 'draft', 'CNY', {_sum_out('sales', 100)}, {_sum_out('payable', 100)}, "
+        f"{_param('INTEGER')}, 0, '', {_param('TIMESTAMPTZ')}, {_param('TIMESTAMPTZ')} FROM "
+        f"(SELECT partner_id, {_resum('amount', _basis())} AS sales, "
+        f"{_resum('amount', f'NOT {_basis()}')} AS payable FROM {SUMS} GROUP BY partner_id) "
+        f"AS sums WHERE true ON CONFLICT (tenant_id, period, partner_id) DO UPDATE SET "
+        f"revision = settlement_statement.revision + CASE WHEN {changed} THEN 1 ELSE 0 END, "
+        f"status = CASE WHEN {changed} AND settlement_statement.status IN ('confirmed', "
+        f"'disputed') THEN 'draft' ELSE settlement_statement.status END, "
+        f"sales = excluded.sales, payable = excluded.payable, run_id = excluded.run_id, "
+        f"updated_at = excluded.updated_at",
+        tenant_id, f"ST-{period}-", period, run_id, now, now)
+    dropped = "(sales <> 0 OR payable <> 0)"
+    await Entry.raw(
+        f"UPDATE settlement_statement SET revision = revision + CASE WHEN {dropped} THEN 1 "
+        f"ELSE 0 END, status = CASE WHEN {dropped} AND status IN ('confirmed', 'disputed') "
+        f"THEN 'draft' ELSE status END, sales = 0, payable = 0, run_id = {{}}, "
+        f"updated_at = {{}} WHERE tenant_id = {{}} AND period = {{}} AND (run_id IS NULL OR "
+        f"run_id <> {{}})", run_id, now, tenant_id, period, run_id)
+    settled = {r["id"]: r["status"] for r in before if r["status"] in ("confirmed", "disputed")}
+    drafts = await Statement.scoped_select(Statement.id).where(
+        Statement.id.is_in(list(settled)) & (Statement.status == "draft")) if settled else []
+    count = await Statement.scoped_count().where(Statement.period == period)
+    return count, [(r["id"], settled[r["id"]]) for r in sorted(drafts, key=lambda r: r["id"])]
+
+
+def _line_order() -> str:
+    """Lines in the order of ``KINDS``, a carried-forward line after its kind's own."""
+    whens = " ".join(f"WHEN '{kind}' THEN {index}" for index, kind in enumerate(KINDS))
+    return f"CASE sums.kind {whens} ELSE {len(KINDS)} END, sums.carried"
+
+
+async def _write_lines(period: str) -> None:
+    """The statements' lines: one per row of ``SUMS``, numbered per statement."""
+    detail = "CAST(sums.detail AS JSON)" if _pg() else "sums.detail"
+    if _pg():  # numbering sorts every line: in memory, not on disk (for this transaction)
+        await Entry.raw("SELECT set_config('work_mem', '64MB', true)")
+    await Entry.raw(
+        f"INSERT INTO settlement_statement_line (tenant_id, statement_id, line_no, kind, "
+        f"carried, amount, quantity, entries, detail) SELECT statement.tenant_id, statement.id, "
+        f"ROW_NUMBER() OVER (PARTITION BY sums.partner_id ORDER BY {_line_order()}), "
+        f"sums.kind, sums.carried = 1, {_sum_out('sums.amount', 100)}, "
+        f"{_sum_out('sums.quantity', 10000)}, sums.entries, {detail} FROM {SUMS} AS sums "
+        f"JOIN settlement_statement AS statement ON statement.tenant_id = {{}} AND "
+        f"statement.period = {{}} AND statement.partner_id = sums.partner_id",
+        current_tenant_id(), period)
 
 
 # ----------------------------------------------------------------------------- accruals

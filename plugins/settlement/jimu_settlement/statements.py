@@ -16,7 +16,7 @@ from typing import Any
 from jimu_sdk import N_, Conflict, NotFound, ValidationFailed, current_scope, platform
 
 from jimu_settlement import periods
-from jimu_settlement.ledger import BASIS_KINDS, KIND_TITLES
+from jimu_settlement.ledger import BASIS_KINDS, KIND_TITLES, RUN_KINDS
 from jimu_settlement.tables import Entry, Revenue, Run, Statement, StatementEvent, StatementLine
 
 STATUSES = ("draft", "confirmed", "disputed", "paid")
@@ -128,9 +128,6 @@ async def move(statement_id: int, action: str, *, comment: str = "", reference: 
                                                 "reference": reference.strip()})
     return await get_statement(statement_id, partner_id=partner_id)
 
-
-RUN_KINDS = ("rebates", "volume_shares")
-"""Entries a settlement run writes; the other kinds are booked by their documents."""
 
 
 async def summed_entries(statement: Mapping[str, Any]) -> Any:

@@ -20,6 +20,13 @@ MONEY = (18, 4)
 QUANTITY = (18, 4)
 
 
+def tenant_id_in_other_indexes() -> Integer:
+    """``tenant_id`` without an index of its own, for the tables a settlement run writes
+    thousands of rows to: indexes of theirs begin with it (see the migrations), and each
+    index more is one more write for every row."""
+    return Integer(null=False, index=False)
+
+
 class Period(TenantScoped, Table, tablename="settlement_period"):
     """A month to settle: open (documents are booked in it) or closed (locked)."""
 
@@ -125,6 +132,8 @@ class Entry(TenantScoped, Table, tablename="settlement_entry"):
     partner's favour (what the enterprise owes it) except for ``sales``, the partner's
     purchases at its tier prices, which are the basis of rebates and shares."""
 
+    tenant_id = tenant_id_in_other_indexes()
+
     period = Varchar(length=7)
     origin_period = Varchar(length=7)
     partner_id = Integer(null=True, default=None)
@@ -208,6 +217,8 @@ class Run(TenantScoped, Table, tablename="settlement_run"):
 class Statement(TenantScoped, Table, tablename="settlement_statement"):
     """A partner's statement (结算单) of a period: draft → confirmed | disputed → paid."""
 
+    tenant_id = tenant_id_in_other_indexes()
+
     tenant_unique = (("period", "partner_id"), ("number",))
     number = Varchar(length=32)
     period = Varchar(length=7)
@@ -230,7 +241,9 @@ class StatementLine(TenantScoped, Table, tablename="settlement_statement_line"):
     """A line of a statement: the sum of the ledger entries of one kind booked in the period
     for the partner (carried-forward corrections on lines of their own)."""
 
-    statement_id = Integer(index=True)
+    tenant_id = tenant_id_in_other_indexes()
+
+    statement_id = Integer()  # indexed with tenant_id (settlement_statement_line_statement)
     line_no = Integer()
     kind = Varchar(length=20)
     carried = Boolean(default=False)

@@ -190,14 +190,12 @@ async def test_a_failed_run_writes_nothing(jimu_platform, monkeypatch):
     jimu_platform.clock.freeze(at(2026, 10, 30))
     here = await dealers(jimu_platform)
     await october(jimu_platform, here)
-    real = runs._insert
+    real = runs._write_lines
 
-    async def failing(table, columns, rows, suffix=""):
-        if table == "settlement_statement_line":
-            raise RuntimeError("disk full")
-        return await real(table, columns, rows, suffix)
+    async def failing(period):  # the last write: everything before it must go too
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(runs, "_insert", failing)
+    monkeypatch.setattr(runs, "_write_lines", failing)
     run = await ok(await here.admin.post(f"{API}/periods/2026-10/runs"), 201)
     await jimu_platform.run_jobs()  # the job fails (recorded for the admin)
     failed = await ok(await here.admin.get(f"{API}/runs/{run['id']}"))
@@ -205,7 +203,7 @@ async def test_a_failed_run_writes_nothing(jimu_platform, monkeypatch):
     assert await ok(await here.admin.get(f"{API}/statements")) == []
     rebates = await ok(await here.admin.get(f"{API}/entries", params={"kind": "rebates"}))
     assert rebates["items"] == []
-    monkeypatch.setattr(runs, "_insert", real)
+    monkeypatch.setattr(runs, "_write_lines", real)
     await run_period(jimu_platform, here.admin, "2026-10")
     assert len(await ok(await here.admin.get(f"{API}/statements"))) == 2
 

@@ -1,0 +1,86 @@
+"""Fewer indexes on the tables a settlement run writes thousands of rows to: their
+``tenant_id`` loses the index of its own (others begin with it), a statement's lines are
+found by (tenant, statement), and the ledger's (tenant, source) index goes: its unique rule
+(tenant, source type, source, line, role, period) begins with the same columns."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import Integer
+
+ID = "2026-11-25T09:00:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "settlement: fewer indexes to write"
+
+RAW = (("CREATE INDEX IF NOT EXISTS settlement_statement_line_statement ON "
+        "settlement_statement_line (tenant_id, statement_id)",
+        "DROP INDEX IF EXISTS settlement_statement_line_statement"),
+       ("DROP INDEX IF EXISTS settlement_entry_source",
+        "CREATE INDEX IF NOT EXISTS settlement_entry_source ON settlement_entry "
+        "(tenant_id, source_type, source_id)"))
+
+
+def _ddl(sql):
+    async def run():
+        from piccolo.engine.finder import engine_finder
+
+        await engine_finder().run_ddl(sql)  # joins the migration's transaction
+
+    return run
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="settlement", description=DESCRIPTION
+    )
+
+    manager.alter_column(
+        table_class_name="Entry",
+        tablename="settlement_entry",
+        column_name="tenant_id",
+        db_column_name="tenant_id",
+        params={"index": False},
+        old_params={"index": True},
+        column_class=Integer,
+        old_column_class=Integer,
+        schema=None,
+    )
+
+    manager.alter_column(
+        table_class_name="Statement",
+        tablename="settlement_statement",
+        column_name="tenant_id",
+        db_column_name="tenant_id",
+        params={"index": False},
+        old_params={"index": True},
+        column_class=Integer,
+        old_column_class=Integer,
+        schema=None,
+    )
+
+    manager.alter_column(
+        table_class_name="StatementLine",
+        tablename="settlement_statement_line",
+        column_name="tenant_id",
+        db_column_name="tenant_id",
+        params={"index": False},
+        old_params={"index": True},
+        column_class=Integer,
+        old_column_class=Integer,
+        schema=None,
+    )
+
+    manager.alter_column(
+        table_class_name="StatementLine",
+        tablename="settlement_statement_line",
+        column_name="statement_id",
+        db_column_name="statement_id",
+        params={"index": False},
+        old_params={"index": True},
+        column_class=Integer,
+        old_column_class=Integer,
+        schema=None,
+    )
+
+    for forward, backward in RAW:
+        manager.add_raw(_ddl(forward))
+        manager.add_raw_backwards(_ddl(backward))
+    return manager
