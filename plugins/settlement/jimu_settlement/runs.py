@@ -299,12 +299,7 @@ async def _read(period: str) -> Ledger:
               f"NULL GROUP BY partner_id, kind")
     if _pg():
         await Entry.raw(READ_SETTINGS)  # for this transaction only
-        await Entry.raw(f"CREATE TEMP TABLE {SUMS} ON COMMIT DROP AS {select}", *args,
-                        current_tenant_id(), period)
-    else:  # a temporary table lives as long as its connection: one left by a failure goes
-        await Entry.raw(f"DROP TABLE IF EXISTS temp.{SUMS}")
-        await Entry.raw(f"CREATE TEMP TABLE {SUMS} AS {select}", *args, current_tenant_id(),
-                        period)
+    await _temporary(SUMS, select, *args, current_tenant_id(), period)
     value = _sum_reader(_pg())
     [totals] = await Entry.raw(
         f"SELECT COALESCE(SUM(entries), 0) AS entries, COALESCE(MAX(newest), 0) AS newest, "
@@ -357,6 +352,9 @@ def _compute(period: str, ledger: Ledger) -> Result:
         index = counted[programmes.filter_key(programme)]
         kind = "rebates" if programme["kind"] == "ladder_rebate" else "volume_shares"
         bands = programmes.bands_of(programme)
+        about = {key: programme[key] for key in ("code", "name", "kind", "mode", "metric")}
+        about["programme"] = about.pop("code")
+        rates: dict[Decimal | None, str | None] = {}  # as people write them, once each
         for partner_id, volumes in ledger.volumes.items():
             partner = ledger.partners.get(partner_id)
             if partner is None or not programmes.covers(programme, partner, period,
@@ -369,13 +367,13 @@ def _compute(period: str, ledger: Ledger) -> Result:
                                                     "programmes": []}
             line["amount"] += result.amount
             line["entries"] += 1 if result.amount else 0
+            rate = rates.get(result.rate)
+            if rate is None:
+                rate = rates[result.rate] = _plain(result.rate)
             line["programmes"].append({
-                "programme": programme["code"], "name": programme["name"],
-                "kind": programme["kind"], "mode": programme["mode"],
-                "metric": programme["metric"], "volume": _plain(result.volume),
-                "band": None if result.band is None else result.band + 1,
-                "rate": _plain(result.rate), "amount": str(result.amount),
-                "explanation": result.explanation})
+                **about, "volume": _plain(result.volume),
+                "band": None if result.band is None else result.band + 1, "rate": rate,
+                "amount": str(result.amount), "explanation": result.explanation})
             if result.amount:
                 entries.append({  # the ledger's columns (the run's constants apart)
                     "partner_id": partner_id, "kind": kind, "amount": result.amount,
@@ -515,21 +513,11 @@ async def _write_statements(run_id: int, period: str, now: dt.datetime
                             ) -> tuple[int, list[tuple[int, str]]]:
     """Each partner's statement of the period, from ``SUMS``: new ones as drafts, the others
     revised where the amounts changed; a statement the ledger no longer feeds drops to 0.
-    Returns how many the period has and the confirmed or disputed ones sent back to draft.
-    The previous run's lines go (the new ones follow)."""
+    Returns how many the period has and the confirmed or disputed ones sent back to draft."""
     tenant_id = current_tenant_id()
-    before = await Statement.scoped_select(Statement.id, Statement.status).where(
-        Statement.period == period)
-    if before and _pg():
-        # The ids in hand, not a subquery: a period re-run soon after its first run has
-        # statements the planner's statistics do not know yet, and it picked a nested loop
-        # over the tenant's every line (seconds to a minute for 10,000 statements).
-        await Entry.raw("DELETE FROM settlement_statement_line WHERE tenant_id = {} AND "
-                        "statement_id = ANY({})", tenant_id, [r["id"] for r in before])
-    elif before:
-        await Entry.raw("DELETE FROM settlement_statement_line WHERE tenant_id = {} AND "
-                        "statement_id IN (SELECT id FROM settlement_statement WHERE "
-                        "tenant_id = {} AND period = {})", tenant_id, tenant_id, period)
+    settled = {r["id"]: r["status"] for r in await Statement.scoped_select(
+        Statement.id, Statement.status).where(
+        (Statement.period == period) & Statement.status.is_in(["confirmed", "disputed"]))}
     changed = ("(settlement_statement.sales <> excluded.sales OR "
                "settlement_statement.payable <> excluded.payable)")
     number = ("CASE WHEN partner_id < 1000000 THEN substr(CAST(1000000 + partner_id AS TEXT), "
@@ -556,7 +544,6 @@ async def _write_statements(run_id: int, period: str, now: dt.datetime
         f"THEN 'draft' ELSE status END, sales = 0, payable = 0, run_id = {{}}, "
         f"updated_at = {{}} WHERE tenant_id = {{}} AND period = {{}} AND (run_id IS NULL OR "
         f"run_id <> {{}})", run_id, now, tenant_id, period, run_id)
-    settled = {r["id"]: r["status"] for r in before if r["status"] in ("confirmed", "disputed")}
     drafts = await Statement.scoped_select(Statement.id).where(
         Statement.id.is_in(list(settled)) & (Statement.status == "draft")) if settled else []
     count = await Statement.scoped_count().where(Statement.period == period)
@@ -569,31 +556,75 @@ def _line_order() -> str:
     return f"CASE sums.kind {whens} ELSE {len(KINDS)} END, part.carried"
 
 
+LINES = "settlement_run_lines"
+"""The lines the run computed (a temporary table, as ``SUMS``), compared with the stored ones:
+a run again writes only the lines that changed."""
+LINE_COLUMNS = ("line_no", "amount", "quantity", "entries", "detail")
+
+
+async def _temporary(name: str, select: str, *args: Any) -> None:
+    """``CREATE TEMP TABLE name AS select``, gone when the transaction ends (on SQLite, where
+    it would live as long as the connection, one left by a failed run goes first)."""
+    if _pg():
+        await Entry.raw(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}", *args)
+    else:
+        await Entry.raw(f"DROP TABLE IF EXISTS temp.{name}")
+        await Entry.raw(f"CREATE TEMP TABLE {name} AS {select}", *args)
+
+
 async def _write_lines(period: str) -> None:
     """The statements' lines, numbered per statement: of each row of ``SUMS`` a line of the
     period's own entries (always, for a programme's, whose outcome it explains even at 0)
-    and one of the carried-forward entries when there are any."""
+    and one of the carried-forward entries when there are any. Stored lines of the period
+    that the run computed the same stay as they are; the others are updated, added or
+    deleted (a run again of an unchanged period writes none)."""
     def part(own: str, carried: str) -> str:
         return f"CASE WHEN part.carried = 1 THEN {carried} ELSE {own} - {carried} END"
 
+    tenant_id = current_tenant_id()
     detail = "CAST(sums.detail AS JSON)" if _pg() else "sums.detail"
     if _pg():  # numbering sorts every line: in memory, not on disk (for this transaction)
         await Entry.raw("SELECT set_config('work_mem', '64MB', true)")
-    await Entry.raw(
-        f"INSERT INTO settlement_statement_line (tenant_id, statement_id, line_no, kind, "
-        f"carried, amount, quantity, entries, detail) SELECT statement.tenant_id, statement.id, "
-        f"ROW_NUMBER() OVER (PARTITION BY sums.partner_id ORDER BY {_line_order()}), "
-        f"sums.kind, part.carried = 1, "
-        f"{_sum_out(part('sums.amount', 'sums.carried_amount'), 100)}, "
-        f"{_sum_out(part('sums.quantity', 'sums.carried_quantity'), 10000)}, "
-        f"{part('sums.entries', 'sums.carried_entries')}, "
-        f"CASE WHEN part.carried = 1 THEN {_param('JSON')} ELSE {detail} END "
+    await _temporary(
+        LINES,
+        f"SELECT statement.id AS statement_id, ROW_NUMBER() OVER (PARTITION BY "
+        f"sums.partner_id ORDER BY {_line_order()}) AS line_no, sums.kind AS kind, "
+        f"part.carried = 1 AS carried, "
+        f"{_sum_out(part('sums.amount', 'sums.carried_amount'), 100)} AS amount, "
+        f"{_sum_out(part('sums.quantity', 'sums.carried_quantity'), 10000)} AS quantity, "
+        f"{part('sums.entries', 'sums.carried_entries')} AS entries, "
+        f"CASE WHEN part.carried = 1 THEN {_param('JSON')} ELSE {detail} END AS detail "
         f"FROM {SUMS} AS sums CROSS JOIN (SELECT 0 AS carried UNION ALL SELECT 1) AS part "
         f"JOIN settlement_statement AS statement ON statement.tenant_id = {{}} AND "
         f"statement.period = {{}} AND statement.partner_id = sums.partner_id WHERE "
         f"CASE WHEN part.carried = 1 THEN sums.carried_entries > 0 ELSE (sums.entries > "
         f"sums.carried_entries OR sums.carried_entries = 0) END",
-        "{}", current_tenant_id(), period)
+        "{}", tenant_id, period)
+    stored = "settlement_statement_line"
+    same_line = (f"new.statement_id = {stored}.statement_id AND new.kind = {stored}.kind AND "
+                 f"new.carried = {stored}.carried")
+    # On PostgreSQL the statements' ids as one array, computed first (ARRAY(…)), not a
+    # subquery to join: a period re-run soon after its first run has statements the
+    # planner's statistics do not know yet, and it picked a nested loop over the tenant's
+    # every line (seconds to a minute for 10,000 statements).
+    of_period = "SELECT id FROM settlement_statement WHERE tenant_id = {} AND period = {}"
+    among = f"= ANY(ARRAY({of_period}))" if _pg() else f"IN ({of_period})"
+    await Entry.raw(f"DELETE FROM {stored} WHERE tenant_id = {{}} AND statement_id {among} AND "
+                    f"NOT EXISTS (SELECT 1 FROM {LINES} AS new WHERE {same_line})",
+                    tenant_id, tenant_id, period)
+    as_text = "CAST({} AS TEXT)" if _pg() else "{}"  # json has no equality on PostgreSQL
+    changed = " OR ".join(
+        f"{as_text.format(f'{stored}.{c}')} <> {as_text.format(f'new.{c}')}" if c == "detail"
+        else f"{stored}.{c} <> new.{c}" for c in LINE_COLUMNS)
+    await Entry.raw(f"UPDATE {stored} SET {', '.join(f'{c} = new.{c}' for c in LINE_COLUMNS)} "
+                    f"FROM {LINES} AS new WHERE {stored}.tenant_id = {{}} AND {same_line} AND "
+                    f"({changed})", tenant_id)
+    columns = ", ".join(("statement_id", "kind", "carried", *LINE_COLUMNS))
+    await Entry.raw(f"INSERT INTO {stored} (tenant_id, {columns}) SELECT {_param('INTEGER')}, "
+                    f"{columns} FROM {LINES} AS new WHERE NOT EXISTS (SELECT 1 FROM {stored} "
+                    f"WHERE {stored}.tenant_id = {{}} AND {same_line})", tenant_id, tenant_id)
+    if not _pg():
+        await Entry.raw(f"DROP TABLE temp.{LINES}")
 
 
 # ----------------------------------------------------------------------------- accruals

@@ -102,6 +102,49 @@ async def test_running_a_period_again_gives_the_same_statements(jimu_platform):
     assert changed["events"][-1]["action"] == "recomputed"
 
 
+async def test_a_run_again_rewrites_only_the_lines_that_changed(jimu_platform):
+    # A line of a run again is updated (amount, number), added or removed as the ledger and
+    # the programmes now say; the stored lines then match what a first run would write.
+    jimu_platform.clock.freeze(at(2026, 10, 30))
+    here = await dealers(jimu_platform)
+    await october(jimu_platform, here)
+    await run_period(jimu_platform, here.admin, "2026-10")
+    await ok(await here.admin.post(f"{API}/periods/2026-10/close", json={}))
+    jimu_platform.clock.freeze(at(2026, 11, 10))
+    north = here.ids["north"]
+    await complete_order(jimu_platform, here.tenant, north, [
+        ("TEA-500", "饮料", 200, "13600.00")], at(2026, 11, 5))
+    await run_period(jimu_platform, here.admin, "2026-11")
+
+    def shape(statement):
+        return [(x["line_no"], x["kind"], x["carried"], D(x["amount"]))
+                for x in statement["lines"]]
+
+    first = await statement_of(here.admin, "2026-11", north)
+    assert shape(first) == [(1, "sales", False, D("13600.00")), (2, "rebates", False, D(0))]
+    # A late October order: a carried-forward line comes between; the ladder is switched
+    # off: its line goes.
+    await complete_order(jimu_platform, here.tenant, north, [
+        ("TEA-500", "饮料", 100, "6800.00")], at(2026, 10, 31, 9))
+    await ok(await here.admin.put(f"{API}/programmes/HB-LADDER",
+                                  json={**NORTH_LADDER, "enabled": False}))
+    await run_period(jimu_platform, here.admin, "2026-11")
+    again = await statement_of(here.admin, "2026-11", north)
+    assert again["id"] == first["id"]
+    assert shape(again) == [(1, "sales", False, D("13600.00")), (2, "sales", True, D("6800.00"))]
+    await ok(await here.admin.put(f"{API}/programmes/HB-LADDER", json=NORTH_LADDER))
+    await complete_order(jimu_platform, here.tenant, north, [
+        ("TEA-500", "饮料", 700, "47600.00")], at(2026, 11, 9))
+    await run_period(jimu_platform, here.admin, "2026-11")
+    back = await statement_of(here.admin, "2026-11", north)
+    assert shape(back) == [(1, "sales", False, D("61200.00")), (2, "sales", True, D("6800.00")),
+                           (3, "rebates", False, D("1000.00"))]  # 1,000 cases: band 2
+    for line in back["lines"]:
+        found = await ok(await here.admin.get(
+            f"{API}/statements/{back['id']}/lines/{line['line_no']}/entries"))
+        assert sum((D(e["amount"]) for e in found["items"]), D(0)) == D(line["amount"])
+
+
 async def test_a_closed_period_is_locked_and_a_late_order_is_carried_forward(jimu_platform):
     jimu_platform.clock.freeze(at(2026, 10, 30))
     here = await dealers(jimu_platform)
