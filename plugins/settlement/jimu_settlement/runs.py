@@ -600,6 +600,9 @@ async def _write_lines(period: str) -> None:
         f"CASE WHEN part.carried = 1 THEN sums.carried_entries > 0 ELSE (sums.entries > "
         f"sums.carried_entries OR sums.carried_entries = 0) END",
         "{}", tenant_id, period)
+    if not _pg():  # which joins by nested loops only: without it, each line reads them all
+        await Entry.raw(f"CREATE INDEX temp.{LINES}_line ON {LINES} (statement_id, kind, "
+                        f"carried)")
     stored = "settlement_statement_line"
     same_line = (f"new.statement_id = {stored}.statement_id AND new.kind = {stored}.kind AND "
                  f"new.carried = {stored}.carried")
