@@ -9,7 +9,7 @@ the new version needs no new index entries (a HOT update)."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Integer
 
-ID = "2026-11-25T09:00:00:000000"
+ID = "2026-11-24T23:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "settlement: fewer indexes to write"
 
