@@ -1,14 +1,14 @@
 """Settlement runs (结算): a period's statements, from the ledger, in one transaction.
 
-A run sums the period's ledger in one pass into a temporary table (``SUMS``: per partner,
-kind and carried-forward or not, with each programme's counted purchases beside), reads back
+A run sums the period's ledger in one pass into a temporary table (``SUMS``: per partner and
+kind, the carried-forward part apart, each programme's counted purchases beside), reads back
 only what the programmes need per partner, computes every rebate and share in Python (the
 one rule of ``programmes``), and then lets the database write the rest from the temporary
-table: the statements, new or revised, and their lines. Python never handles the ledger's
-rows or the statement lines one by one. Everything happens in one transaction, so a failed
-run writes nothing but its own failure, and a run again of the same period replaces what the
-previous one wrote (its entries carry its ``run_id``): it never counts twice, and gives the
-same statements when nothing was booked in between.
+table: the statements, new or revised, and their lines (only those that changed). Python
+never handles the ledger's rows or the statement lines one by one. Everything happens in one
+transaction, so a failed run writes nothing but its own failure, and a run again of the same
+period replaces what the previous one wrote (its entries carry its ``run_id``): it never
+counts twice, and gives the same statements when nothing was booked in between.
 
 Progress is committed on the side (``platform().write_aside``) while the transaction works,
 so the page and the CLI show it live; on SQLite, one writer at a time, the page sees it when
