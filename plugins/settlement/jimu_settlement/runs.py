@@ -40,7 +40,7 @@ from jimu_sdk import (
 
 from jimu_settlement import periods, programmes
 from jimu_settlement.ledger import BASIS_KINDS, KINDS, RUN_KINDS
-from jimu_settlement.tables import Entry, Run, Statement, StatementEvent, StatementLine
+from jimu_settlement.tables import Entry, Run, Statement, StatementEvent
 
 BATCH = 400  # rows per INSERT on SQLite: well under its limit on parameters
 JSON_BATCH = 100_000  # rows per INSERT on PostgreSQL (one JSON document)
@@ -396,7 +396,6 @@ def _compute(period: str, ledger: Ledger) -> Result:
 # ----------------------------------------------------------------------------- writing
 
 
-_TABLES = {table._meta.tablename: table for table in (Entry, Statement, StatementLine)}
 _SUMS_TYPES = {"partner_id": "INTEGER", "kind": "TEXT", "amount": "NUMERIC",
                "quantity": "NUMERIC", "entries": "BIGINT", "carried_amount": "NUMERIC",
                "carried_quantity": "NUMERIC", "carried_entries": "BIGINT",
@@ -407,7 +406,8 @@ def _column_type(table: str, column: str) -> str:
     """A column's SQL type on PostgreSQL (``NUMERIC(18, 4)``, ``VARCHAR(20)`` …)."""
     if table == SUMS:
         return _SUMS_TYPES[column]
-    return str(_TABLES[table]._meta.get_column_by_name(column).column_type)
+    assert table == Entry._meta.tablename  # the only stored table rows are sent to
+    return str(Entry._meta.get_column_by_name(column).column_type)
 
 
 async def _insert(table: str, rows: Sequence[Mapping[str, Any]],

@@ -129,7 +129,6 @@ async def move(statement_id: int, action: str, *, comment: str = "", reference: 
     return await get_statement(statement_id, partner_id=partner_id)
 
 
-
 async def summed_entries(statement: Mapping[str, Any]) -> Any:
     """The condition on ``Entry`` of what a statement sums: what its settlement run saw —
     entries booked by their documents up to the newest the run read (one booked since waits

@@ -13,6 +13,10 @@ ID = "2026-11-24T23:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "settlement: fewer indexes to write"
 
+UNINDEXED = (("Entry", "settlement_entry", "tenant_id"),
+             ("Statement", "settlement_statement", "tenant_id"),
+             ("StatementLine", "settlement_statement_line", "tenant_id"),
+             ("StatementLine", "settlement_statement_line", "statement_id"))
 RAW = (("CREATE INDEX IF NOT EXISTS settlement_statement_line_statement ON "
         "settlement_statement_line (tenant_id, statement_id)",
         "DROP INDEX IF EXISTS settlement_statement_line_statement"),
@@ -37,54 +41,11 @@ async def forwards():
         migration_id=ID, app_name="settlement", description=DESCRIPTION
     )
 
-    manager.alter_column(
-        table_class_name="Entry",
-        tablename="settlement_entry",
-        column_name="tenant_id",
-        db_column_name="tenant_id",
-        params={"index": False},
-        old_params={"index": True},
-        column_class=Integer,
-        old_column_class=Integer,
-        schema=None,
-    )
-
-    manager.alter_column(
-        table_class_name="Statement",
-        tablename="settlement_statement",
-        column_name="tenant_id",
-        db_column_name="tenant_id",
-        params={"index": False},
-        old_params={"index": True},
-        column_class=Integer,
-        old_column_class=Integer,
-        schema=None,
-    )
-
-    manager.alter_column(
-        table_class_name="StatementLine",
-        tablename="settlement_statement_line",
-        column_name="tenant_id",
-        db_column_name="tenant_id",
-        params={"index": False},
-        old_params={"index": True},
-        column_class=Integer,
-        old_column_class=Integer,
-        schema=None,
-    )
-
-    manager.alter_column(
-        table_class_name="StatementLine",
-        tablename="settlement_statement_line",
-        column_name="statement_id",
-        db_column_name="statement_id",
-        params={"index": False},
-        old_params={"index": True},
-        column_class=Integer,
-        old_column_class=Integer,
-        schema=None,
-    )
-
+    for class_name, tablename, column in UNINDEXED:
+        manager.alter_column(
+            table_class_name=class_name, tablename=tablename, column_name=column,
+            db_column_name=column, params={"index": False}, old_params={"index": True},
+            column_class=Integer, old_column_class=Integer, schema=None)
     for forward, backward in RAW:
         manager.add_raw(_ddl(forward))
         manager.add_raw_backwards(_ddl(backward))
